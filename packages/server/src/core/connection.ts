@@ -1,0 +1,39 @@
+/**
+ * One subscriber's stream: what it wants and what is queued for it.
+ * @module
+ */
+import type { LogEntry } from './log.js'
+import type { StreamSink } from './sink.js'
+
+/**
+ * - `reserved`: counted against caps, not yet handed a sink;
+ * - `replaying`: reading missed events from the log, live ones wait in `buffer`;
+ * - `live`, then `closed`.
+ */
+export type ConnState = 'reserved' | 'replaying' | 'live' | 'closed'
+
+/** Fields are plain and public: the hub's fan-out loop reads them on the hot path. */
+export class Connection {
+  state: ConnState = 'reserved'
+  sink: StreamSink | null = null
+  /** Bytes waiting for the next flush; coalesced into one write per tick. */
+  readonly queue: Uint8Array[] = []
+  queued = 0
+  dirty = false
+  /** Live entries that arrived while replaying (bounded; see `overflow`). */
+  buffer: LogEntry[] = []
+  overflow = false
+
+  constructor(
+    readonly topics: ReadonlySet<string>,
+    readonly types: ReadonlySet<string> | null,
+    readonly userId: string | undefined,
+  ) {}
+
+  /** Whether this subscriber may and wants to see the entry. */
+  accepts(entry: LogEntry): boolean {
+    if (!this.topics.has(entry.topic)) return false
+    if (this.types !== null && !this.types.has(entry.type)) return false
+    return entry.to === undefined || (this.userId !== undefined && entry.to.includes(this.userId))
+  }
+}

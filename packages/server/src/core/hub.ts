@@ -1,0 +1,529 @@
+/**
+ * The hub: takes events into the log and fans them out to open streams.
+ * @module
+ */
+import { Connection } from './connection.js'
+import { isRtError, RtError } from './errors.js'
+import type { LogEntry } from './log.js'
+import { memoryLog } from './memory-log.js'
+import { parseSubscribe } from './request.js'
+import type { HubPlainResponse, HubResponse, StreamHandle, StreamSink } from './sink.js'
+import type {
+  EventMap,
+  HubOptions,
+  HubStats,
+  Identity,
+  PublishInput,
+  RtRequest,
+  Source,
+  SourceContext,
+  SourceStatus,
+  Timers,
+} from './types.js'
+import { checkPublish } from './validate.js'
+import { ControlEvent, encodeControl, encodeEvent, encodeRetry, HEARTBEAT, type ResetReason } from './wire.js'
+
+/** A realtime hub; create one with {@link createHub}. */
+export interface Hub<Events extends EventMap = EventMap> {
+  /**
+   * Logs an event and delivers it to every subscriber allowed to see it.
+   * Resolves to the event's log id. Throws {@link RtError} on invalid input.
+   */
+  publish(input: PublishInput<Events>): Promise<string>
+  /** Starts a source feeding this hub; resolves to a function that detaches and stops it. */
+  attach(source: Source<Events>): Promise<() => Promise<void>>
+  /** Counters and gauges, for dashboards and health probes. */
+  stats(): HubStats
+  /**
+   * Answers one request. Adapters (`@rt/server/node`, `/fetch`, `/fastify`) call this;
+   * call it yourself only to write an adapter of your own.
+   */
+  handle(req: RtRequest): Promise<HubResponse>
+  /** Ends every stream (clients resume elsewhere), stops sources and closes the log. */
+  close(): Promise<void>
+  /** The options this hub runs with, defaults filled in. */
+  readonly options: Readonly<{ heartbeatMs: number; retryMs: number }>
+}
+
+const REPLAY_PAGE = 500
+/** Live entries held per replaying connection before it re-reads them from the log instead. */
+const REPLAY_BUFFER_MAX = 1_000
+
+const defaultTimers: Timers = {
+  setInterval: (fn, ms) => {
+    const handle = setInterval(fn, ms)
+    // Do not keep a process alive just for heartbeats.
+    ;(handle as { unref?: () => void }).unref?.()
+    return handle
+  },
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
+}
+
+/** Runs `fn` after the current I/O callbacks, so writes made in one tick coalesce. */
+const defer: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
+
+const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-store, no-transform',
+  'x-accel-buffering': 'no',
+}
+
+/** Reads state afresh: TypeScript keeps narrowings across `await`, the connection does not. */
+const isClosed = (conn: Connection): boolean => conn.state === 'closed'
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+function plain(status: number, body: unknown, headers: Record<string, string> = {}): HubPlainResponse {
+  return {
+    kind: 'response',
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  }
+}
+
+function errorResponse(error: RtError): HubPlainResponse {
+  const headers: Record<string, string> = {}
+  if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
+  if (error.code === 'method_not_allowed') headers.allow = 'GET'
+  return plain(error.status, { error: { code: error.code, message: error.message } }, headers)
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new RtError('invalid_option', `createHub: ${name} must be a positive number, got ${String(value)}`)
+  }
+  return value
+}
+
+/**
+ * Creates a hub. With no options it runs on an in-memory log with anonymous access,
+ * which is what tests and single-process demos want.
+ *
+ * @example
+ * ```ts
+ * type Events = { 'message.new': { text: string } }
+ * const hub = createHub<Events>({
+ *   authenticate: async (req) => verify(req.headers.get('authorization')),
+ *   authorize: (identity, topic) => topic === `user:${identity.userId}`,
+ * })
+ * await hub.publish({ type: 'message.new', topic: 'user:42', data: { text: 'hi' } })
+ * ```
+ */
+export function createHub<Events extends EventMap = EventMap, Id extends Identity = Identity>(
+  options: HubOptions<Id> = {},
+): Hub<Events> {
+  const log = options.log ?? memoryLog()
+  const authenticate = options.authenticate ?? (() => ({}) as Id)
+  const authorize = options.authorize ?? (() => true)
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 15_000)
+  const retryMs = positive('retryMs', options.retryMs, 1_000)
+  const maxPerIdentity = positive('maxConnectionsPerIdentity', options.maxConnectionsPerIdentity, 32)
+  const maxConnections = positive('maxConnections', options.maxConnections, 100_000)
+  const maxBuffered = positive('maxBufferedBytes', options.maxBufferedBytes, 1_048_576)
+  const limits = {
+    maxTopics: positive('maxTopics', options.maxTopics, 100),
+    maxQueryLength: positive('maxQueryLength', options.maxQueryLength, 8_192),
+  }
+  const timers = options.timers ?? defaultTimers
+  const reportError = (error: unknown) => {
+    try {
+      options.onError?.(error)
+    } catch {
+      // A failing error hook must not take the hub down.
+    }
+  }
+
+  const byTopic = new Map<string, Set<Connection>>()
+  const byUser = new Map<string, Set<Connection>>()
+  const connections = new Set<Connection>()
+  let dirty: Connection[] = []
+  let flushScheduled = false
+  let heartbeat: unknown = null
+  let closed = false
+  const counters = { published: 0, delivered: 0, dropped: 0 }
+  const sources = new Map<Source<Events>, { state: SourceStatus['state']; error?: string }>()
+  const retryBytes = encodeRetry(retryMs)
+  /** Encoded bytes per entry, so a replayed entry is not encoded again. */
+  const encoded = new WeakMap<LogEntry, Uint8Array>()
+  /** The JSON made while validating the event being appended, reused by the fan-out. */
+  let appending: { data: unknown; json: string } | null = null
+
+  function bytesOf(entry: LogEntry): Uint8Array {
+    let bytes = encoded.get(entry)
+    if (bytes === undefined) {
+      const json = appending !== null && appending.data === entry.data ? appending.json : JSON.stringify(entry.data)
+      bytes = encodeEvent(entry.id, entry.type, entry.topic, entry.ts, json)
+      encoded.set(entry, bytes)
+    }
+    return bytes
+  }
+
+  // --- writing -------------------------------------------------------------------------
+
+  function enqueue(conn: Connection, bytes: Uint8Array): void {
+    conn.queue.push(bytes)
+    conn.queued += bytes.byteLength
+    if (conn.queued > maxBuffered) {
+      drop(conn)
+      return
+    }
+    if (!conn.dirty) {
+      conn.dirty = true
+      dirty.push(conn)
+      if (!flushScheduled) {
+        flushScheduled = true
+        defer(flush)
+      }
+    }
+  }
+
+  function flush(): void {
+    flushScheduled = false
+    const batch = dirty
+    dirty = []
+    for (const conn of batch) {
+      conn.dirty = false
+      writeQueued(conn)
+    }
+  }
+
+  function writeQueued(conn: Connection): void {
+    const sink = conn.sink
+    if (conn.state === 'closed' || sink === null || conn.queue.length === 0) return
+    const chunk = conn.queue.length === 1 ? (conn.queue[0] as Uint8Array) : concat(conn.queue, conn.queued)
+    conn.queue.length = 0
+    conn.queued = 0
+    sink.write(chunk)
+    if (sink.bufferedBytes > maxBuffered) drop(conn)
+  }
+
+  /** Resolves once the connection's backlog is below half its cap (or it closed). */
+  function room(conn: Connection): Promise<void> {
+    writeQueued(conn)
+    const sink = conn.sink
+    if (conn.state === 'closed' || sink === null || sink.bufferedBytes <= maxBuffered / 2) return Promise.resolve()
+    return new Promise((resolve) => sink.onDrain(resolve))
+  }
+
+  // --- fan-out -------------------------------------------------------------------------
+
+  function offer(conn: Connection, entry: LogEntry, bytes: Uint8Array): void {
+    if (conn.state === 'live') {
+      counters.delivered++
+      enqueue(conn, bytes)
+    } else if (conn.state === 'replaying') {
+      if (conn.buffer.length < REPLAY_BUFFER_MAX) conn.buffer.push(entry)
+      else conn.overflow = true
+    }
+  }
+
+  function deliver(entry: LogEntry): void {
+    let bytes: Uint8Array | undefined
+    const to = entry.to
+    if (to === undefined) {
+      const subscribers = byTopic.get(entry.topic)
+      if (subscribers === undefined) return
+      for (const conn of subscribers) {
+        if (conn.types !== null && !conn.types.has(entry.type)) continue
+        bytes ??= bytesOf(entry)
+        offer(conn, entry, bytes)
+      }
+      return
+    }
+    for (const userId of to) {
+      const own = byUser.get(userId)
+      if (own === undefined) continue
+      for (const conn of own) {
+        if (!conn.topics.has(entry.topic) || (conn.types !== null && !conn.types.has(entry.type))) continue
+        bytes ??= bytesOf(entry)
+        offer(conn, entry, bytes)
+      }
+    }
+  }
+
+  const unsubscribeLog = log.subscribe(deliver)
+
+  // --- connections ---------------------------------------------------------------------
+
+  function index<K>(map: Map<K, Set<Connection>>, key: K, conn: Connection): void {
+    let set = map.get(key)
+    if (set === undefined) {
+      set = new Set()
+      map.set(key, set)
+    }
+    set.add(conn)
+  }
+
+  function unindex<K>(map: Map<K, Set<Connection>>, key: K, conn: Connection): void {
+    const set = map.get(key)
+    if (set === undefined) return
+    set.delete(conn)
+    if (set.size === 0) map.delete(key)
+  }
+
+  function reserve(topics: readonly string[], types: ReadonlySet<string> | null, userId: string | undefined) {
+    const conn = new Connection(new Set(topics), types, userId)
+    connections.add(conn)
+    if (userId !== undefined) index(byUser, userId, conn)
+    return conn
+  }
+
+  function release(conn: Connection): void {
+    if (conn.state === 'closed') return
+    conn.state = 'closed'
+    conn.queue.length = 0
+    conn.queued = 0
+    conn.buffer = []
+    connections.delete(conn)
+    if (conn.userId !== undefined) unindex(byUser, conn.userId, conn)
+    for (const topic of conn.topics) unindex(byTopic, topic, conn)
+    if (connections.size === 0) stopHeartbeat()
+  }
+
+  /** Disconnects a consumer that fell behind; it resumes from the log when it reconnects. */
+  function drop(conn: Connection): void {
+    const sink = conn.sink
+    release(conn)
+    counters.dropped++
+    sink?.abort()
+  }
+
+  function beat(): void {
+    for (const conn of connections) if (conn.state !== 'reserved') enqueue(conn, HEARTBEAT)
+  }
+
+  function startHeartbeat(): void {
+    if (heartbeat === null) heartbeat = timers.setInterval(beat, heartbeatMs)
+  }
+
+  function stopHeartbeat(): void {
+    if (heartbeat !== null) {
+      timers.clearInterval(heartbeat)
+      heartbeat = null
+    }
+  }
+
+  function reset(conn: Connection, reason: ResetReason): void {
+    // Everything told to listeners so far is at or before head, so the buffer is covered.
+    conn.buffer = []
+    conn.state = 'live'
+    enqueue(conn, encodeControl(ControlEvent.reset, { reason }, log.head()))
+  }
+
+  async function replay(conn: Connection, afterId: string): Promise<void> {
+    let cursor = afterId
+    for (;;) {
+      conn.buffer = []
+      conn.overflow = false
+      const page = await log.read(cursor, REPLAY_PAGE)
+      if (isClosed(conn)) return
+      if (!page.ok) return reset(conn, page.reason)
+      for (const entry of page.entries) {
+        cursor = entry.id
+        if (!conn.accepts(entry)) continue
+        counters.delivered++
+        enqueue(conn, bytesOf(entry))
+        if (conn.queued + (conn.sink?.bufferedBytes ?? 0) > maxBuffered / 2) {
+          await room(conn)
+          if (isClosed(conn)) return
+        }
+      }
+      if (page.more || conn.overflow) continue
+      // Caught up. Entries told to us during the last read are either in that page or
+      // newer than all of it; earlier ones were read by an earlier page.
+      if (conn.buffer.length > 0) {
+        const seen = new Set(page.entries.map((entry) => entry.id))
+        for (const entry of conn.buffer) {
+          if (seen.has(entry.id) || !conn.accepts(entry)) continue
+          counters.delivered++
+          enqueue(conn, bytesOf(entry))
+        }
+      }
+      conn.buffer = []
+      if (conn.state === 'replaying') conn.state = 'live'
+      return
+    }
+  }
+
+  function open(conn: Connection, sink: StreamSink, lastEventId: string | null): StreamHandle {
+    const handle: StreamHandle = { close: () => release(conn) }
+    if (conn.state !== 'reserved') return handle
+    conn.sink = sink
+    for (const topic of conn.topics) index(byTopic, topic, conn)
+    startHeartbeat()
+    if (lastEventId === null) {
+      conn.state = 'live'
+      enqueue(conn, retryBytes)
+      enqueue(conn, encodeControl(ControlEvent.connected, { heartbeatMs }, log.head()))
+      return handle
+    }
+    conn.state = 'replaying'
+    enqueue(conn, retryBytes)
+    enqueue(conn, encodeControl(ControlEvent.connected, { heartbeatMs }))
+    replay(conn, lastEventId).catch((error: unknown) => {
+      reportError(error)
+      drop(conn)
+    })
+    return handle
+  }
+
+  // --- requests ------------------------------------------------------------------------
+
+  async function subscribe(req: RtRequest): Promise<HubResponse> {
+    if (closed) throw new RtError('hub_closed', 'the hub is shutting down', { status: 503, retryAfter: 1 })
+    if (req.method !== 'GET') {
+      throw new RtError('method_not_allowed', `method ${req.method} is not allowed`, { status: 405 })
+    }
+    const params = parseSubscribe(req.url, req.headers, limits)
+    if (params instanceof RtError) throw params
+    const identity = await authenticate(req)
+    if (identity === null || identity === undefined) {
+      throw new RtError('unauthorized', 'authentication required', { status: 401 })
+    }
+    const verdicts = await Promise.all(params.topics.map((topic) => authorize(identity, topic)))
+    const denied = params.topics.find((_, i) => verdicts[i] !== true)
+    if (denied !== undefined) {
+      throw new RtError('forbidden', `not allowed to subscribe to topic "${denied}"`, { status: 403 })
+    }
+    // Checked after the awaits so the check and the reservation happen in one step.
+    if (closed) throw new RtError('hub_closed', 'the hub is shutting down', { status: 503, retryAfter: 1 })
+    const userId = identity.userId
+    if (connections.size >= maxConnections) {
+      throw new RtError('too_many_connections', 'the server has too many open streams', {
+        status: 503,
+        retryAfter: 5,
+      })
+    }
+    if (userId !== undefined && (byUser.get(userId)?.size ?? 0) >= maxPerIdentity) {
+      throw new RtError('too_many_connections', `at most ${maxPerIdentity} open streams per user`, {
+        status: 429,
+        retryAfter: 5,
+      })
+    }
+    const conn = reserve(params.topics, params.types, userId)
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: SSE_HEADERS,
+      open: (sink) => open(conn, sink, params.lastEventId),
+      cancel: () => release(conn),
+    }
+  }
+
+  async function handle(req: RtRequest): Promise<HubResponse> {
+    try {
+      return await subscribe(req)
+    } catch (error) {
+      if (isRtError(error)) return errorResponse(error)
+      reportError(error)
+      return errorResponse(new RtError('internal', 'internal error', { status: 500 }))
+    }
+  }
+
+  // --- publishing and sources ----------------------------------------------------------
+
+  async function publish(input: PublishInput<Events>): Promise<string> {
+    if (closed) throw new RtError('hub_closed', 'the hub is closed')
+    const checked = checkPublish(input)
+    appending = { data: checked.data, json: checked.json }
+    try {
+      const entry = await log.append({
+        type: checked.type,
+        topic: checked.topic,
+        to: checked.to,
+        data: checked.data,
+        key: checked.key,
+      })
+      counters.published++
+      return entry.id
+    } finally {
+      appending = null
+    }
+  }
+
+  async function attach(source: Source<Events>): Promise<() => Promise<void>> {
+    if (closed) throw new RtError('hub_closed', 'the hub is closed')
+    const state: { state: SourceStatus['state']; error?: string } = { state: 'starting' }
+    sources.set(source, state)
+    const context: SourceContext<Events> = {
+      publish,
+      reportError(error) {
+        state.state = 'failed'
+        state.error = error instanceof Error ? error.message : String(error)
+        reportError(error)
+      },
+    }
+    try {
+      await source.start(context)
+      if (state.state === 'starting') state.state = 'running'
+    } catch (error) {
+      context.reportError(error)
+    }
+    return async () => {
+      if (!sources.delete(source)) return
+      await source.stop()
+    }
+  }
+
+  function stats(): HubStats {
+    const topics: Record<string, number> = {}
+    for (const [topic, set] of byTopic) topics[topic] = set.size
+    const users: Record<string, number> = {}
+    for (const [user, set] of byUser) users[user] = set.size
+    return {
+      closed,
+      connections: connections.size,
+      topics,
+      users,
+      ...counters,
+      sources: [...sources].map(([source, own]) => ({ name: source.name, ...own, ...source.status?.() })),
+    }
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return
+    closed = true
+    const stopping = [...sources.keys()].map(async (source) => {
+      try {
+        await source.stop()
+      } catch (error) {
+        reportError(error)
+      }
+    })
+    sources.clear()
+    await Promise.all(stopping)
+    const closing = encodeControl(ControlEvent.closing, { reason: 'shutdown' })
+    for (const conn of [...connections]) {
+      const sink = conn.sink
+      if (sink !== null && conn.state !== 'closed') {
+        enqueue(conn, closing)
+        writeQueued(conn)
+      }
+      release(conn)
+      sink?.end()
+    }
+    stopHeartbeat()
+    unsubscribeLog()
+    await log.close?.()
+  }
+
+  return {
+    publish,
+    attach,
+    stats,
+    handle,
+    close,
+    options: { heartbeatMs, retryMs },
+  }
+}

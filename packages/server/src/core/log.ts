@@ -1,0 +1,66 @@
+/**
+ * The delivery log contract: every event gets its id here.
+ * @module
+ */
+import type { ResetReason } from './wire.js'
+
+/** An event as the log stores it. */
+export interface LogEntry {
+  /** Opaque, totally ordered within one log. */
+  readonly id: string
+  readonly type: string
+  readonly topic: string
+  /** User ids the event is limited to; absent means everyone subscribed to the topic. */
+  readonly to?: readonly string[] | undefined
+  readonly data: unknown
+  /** Milliseconds since the epoch, when the log accepted the event. */
+  readonly ts: number
+  /** Idempotency key: a second append with the same key returns the first entry. */
+  readonly key?: string | undefined
+}
+
+/** What {@link Log.append} takes: an entry without the fields the log assigns. */
+export interface LogAppend {
+  readonly type: string
+  readonly topic: string
+  readonly to?: readonly string[] | undefined
+  readonly data: unknown
+  readonly key?: string | undefined
+}
+
+/** The answer to {@link Log.read}. */
+export type LogRead =
+  | {
+      readonly ok: true
+      /** Entries after the requested id, oldest first. */
+      readonly entries: readonly LogEntry[]
+      /** More entries follow the last one returned. */
+      readonly more: boolean
+    }
+  | {
+      readonly ok: false
+      /** Why the id cannot be resumed from. */
+      readonly reason: ResetReason
+    }
+
+/**
+ * A delivery log. `memoryLog()` is the embedded default; durable and shared logs
+ * (MongoDB, Redis) implement the same contract.
+ *
+ * The hub relies on three properties:
+ * - an entry can be read before its listeners are told about it;
+ * - listeners are told in log order;
+ * - {@link Log.head} includes every entry listeners were already told about.
+ */
+export interface Log {
+  /** Appends and assigns an id; a duplicate `key` returns the existing entry unchanged. */
+  append(input: LogAppend): Promise<LogEntry>
+  /** Up to `limit` entries logged after `afterId`, or why that id cannot be resumed. */
+  read(afterId: string, limit: number): Promise<LogRead>
+  /** The id of the newest entry (or of the log's origin when empty). */
+  head(): string
+  /** Called with each new entry, in order. Returns the unsubscribe function. */
+  subscribe(listener: (entry: LogEntry) => void): () => void
+  /** Releases the log's resources. */
+  close?(): Promise<void>
+}

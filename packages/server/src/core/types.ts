@@ -1,0 +1,127 @@
+/**
+ * Public types of the hub.
+ * @module
+ */
+import type { Log } from './log.js'
+
+/** Event names mapped to their payload types, declared once and shared with the client. */
+export type EventMap = Record<string, unknown>
+
+/** Who a connection belongs to, as returned by `authenticate`. */
+export interface Identity {
+  /** Used by `to` targeting, the per-identity connection cap and presence. */
+  readonly userId?: string | undefined
+}
+
+/**
+ * The request as the hub sees it, whatever the framework. Adapters build it;
+ * `raw` is the framework's own request (Node `IncomingMessage`, Web `Request`, Fastify request).
+ */
+export interface RtRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: { get(name: string): string | null }
+  readonly raw: unknown
+}
+
+/** What `hub.publish` takes, typed from the hub's event map. */
+export type PublishInput<Events extends EventMap = EventMap> = {
+  [K in keyof Events & string]: {
+    /** The SSE event name; must not start with `rt.` or hold control characters. */
+    readonly type: K
+    /** Subscribers of this topic receive the event; no commas or control characters. */
+    readonly topic: string
+    /** Any JSON-serialisable value. */
+    readonly data: Events[K]
+    /** Restrict delivery to these user ids (who must also be subscribed to the topic). */
+    readonly to?: string | readonly string[] | undefined
+    /** Idempotency key: publishing the same key twice logs the event once. */
+    readonly key?: string | undefined
+  }
+}[keyof Events & string]
+
+/** Timer functions, injectable so tests can drive time. */
+export interface Timers {
+  setInterval(fn: () => void, ms: number): unknown
+  clearInterval(handle: unknown): void
+}
+
+/** Options of `createHub`. */
+export interface HubOptions<Id extends Identity = Identity> {
+  /** Where events get their ids and are kept for resume. @default memoryLog() */
+  log?: Log
+  /**
+   * Identifies the caller before any stream opens; `null` answers 401.
+   * @default every request is anonymous (`{}`)
+   */
+  authenticate?: (req: RtRequest) => Id | null | Promise<Id | null>
+  /** May this identity subscribe to this topic? `false` answers 403. @default always true */
+  authorize?: (identity: Id, topic: string) => boolean | Promise<boolean>
+  /** Interval of the comment lines that keep idle streams alive. @default 15_000 */
+  heartbeatMs?: number
+  /** The `retry:` reconnect delay advertised to clients. @default 1_000 */
+  retryMs?: number
+  /** Open streams allowed per `userId`; more answer 429. @default 32 */
+  maxConnectionsPerIdentity?: number
+  /** Open streams allowed in total; more answer 503. @default 100_000 */
+  maxConnections?: number
+  /**
+   * Bytes a connection may have queued but not yet sent. A consumer that stays above it
+   * is disconnected (reason `slow_consumer`) and resumes from the log when it reconnects.
+   * @default 1_048_576
+   */
+  maxBufferedBytes?: number
+  /** Topics one request may subscribe to; more answer 400. @default 100 */
+  maxTopics?: number
+  /** Longest query string accepted; longer answers 400. @default 8_192 */
+  maxQueryLength?: number
+  /** Called with errors thrown by hooks and sources. Never sent to clients. */
+  onError?: (error: unknown) => void
+  /** @internal Timers for tests. */
+  timers?: Timers
+}
+
+/** The state of an attached source, shown by `hub.stats()` and the health handler. */
+export interface SourceStatus {
+  readonly state: 'starting' | 'running' | 'stopped' | 'failed'
+  /** When the source last delivered an event (ms since epoch). */
+  readonly lastEventAt?: number | undefined
+  /** How far behind its origin the source is, in ms, when it can tell. */
+  readonly lagMs?: number | undefined
+  /** The failure, for `failed`. */
+  readonly error?: string | undefined
+}
+
+/** What a source gets from the hub when it starts. */
+export interface SourceContext<Events extends EventMap = EventMap> {
+  /** Logs and delivers an event; pass a `key` derived from the source's position. */
+  publish(input: PublishInput<Events>): Promise<string>
+  /** Reports a failure that the source cannot recover from; visible in stats. */
+  reportError(error: unknown): void
+}
+
+/** A feed of events into the hub, such as a MongoDB change stream. */
+export interface Source<Events extends EventMap = EventMap> {
+  readonly name: string
+  start(context: SourceContext<Events>): void | Promise<void>
+  stop(): void | Promise<void>
+  status?(): SourceStatus
+}
+
+/** A snapshot of the hub, for dashboards and probes. */
+export interface HubStats {
+  readonly closed: boolean
+  /** Open streams. */
+  readonly connections: number
+  /** Open streams per topic. */
+  readonly topics: Readonly<Record<string, number>>
+  /** Open streams per user id. */
+  readonly users: Readonly<Record<string, number>>
+  /** Events appended through this hub. */
+  readonly published: number
+  /** Event copies handed to connections. */
+  readonly delivered: number
+  /** Connections closed by the hub because they fell behind. */
+  readonly dropped: number
+  readonly sources: ReadonlyArray<{ readonly name: string } & SourceStatus>
+}

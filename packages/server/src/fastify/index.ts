@@ -1,0 +1,37 @@
+/**
+ * `@rt/server/fastify`: a Fastify 5 plugin that mounts the hub's stream endpoint.
+ * @module
+ */
+import type { FastifyInstance } from 'fastify'
+import type { HubResponse, RtRequest } from '../index.js'
+import { fromNodeRequest, sendNodeResponse } from '../node/index.js'
+
+/** Options of {@link fastifyRealtime}. */
+export interface FastifyRealtimeOptions {
+  /** The hub to serve (anything with `handle`). */
+  hub: { handle(req: RtRequest): Promise<HubResponse> }
+  /** Route of the stream endpoint. @default '/events' */
+  path?: string
+}
+
+/**
+ * Registers `GET <path>` for the hub.
+ *
+ * @example
+ * ```ts
+ * await app.register(fastifyRealtime, { hub, path: '/events' })
+ * ```
+ */
+export async function fastifyRealtime(app: FastifyInstance, options: FastifyRealtimeOptions): Promise<void> {
+  const { hub, path = '/events' } = options
+  app.get(path, async (request, reply) => {
+    const response = await hub.handle(fromNodeRequest(request.raw))
+    if (response.kind === 'response') {
+      return reply.code(response.status).headers(response.headers).send(response.body)
+    }
+    // The stream outlives Fastify's reply cycle: take over the raw response.
+    reply.hijack()
+    sendNodeResponse(response, reply.raw)
+    return reply
+  })
+}

@@ -1,0 +1,109 @@
+/**
+ * `@rt/server/fetch`: serve a hub from anything speaking Web `Request` and `Response`:
+ * Next.js route handlers, Hono, Bun, Deno, edge runtimes.
+ * @module
+ */
+import { type HubResponse, type HubStats, healthReport, type RtRequest, type StreamSink } from '../index.js'
+
+/** What the fetch adapter needs from a hub. */
+export interface HandlesRequests {
+  handle(req: RtRequest): Promise<HubResponse>
+}
+
+/** Bytes the response stream holds before the hub sees backpressure. */
+const HIGH_WATER_MARK = 64 * 1024
+
+class StreamControllerSink implements StreamSink {
+  private drainListeners: (() => void)[] = []
+  done = false
+  constructor(private readonly controller: ReadableStreamDefaultController<Uint8Array>) {}
+  write(chunk: Uint8Array): void {
+    if (!this.done) this.controller.enqueue(chunk)
+  }
+  get bufferedBytes(): number {
+    return this.done ? 0 : HIGH_WATER_MARK - (this.controller.desiredSize ?? 0)
+  }
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener)
+  }
+  drained(): void {
+    const listeners = this.drainListeners
+    this.drainListeners = []
+    for (const listener of listeners) listener()
+  }
+  end(): void {
+    if (this.done) return
+    this.done = true
+    this.controller.close()
+  }
+  abort(): void {
+    if (this.done) return
+    this.done = true
+    this.controller.error(new Error('stream closed by the server: the client fell behind'))
+  }
+}
+
+/** Turns the hub's answer into a Web `Response`. */
+export function toResponse(response: HubResponse, signal?: AbortSignal): Response {
+  if (response.kind === 'response') {
+    return new Response(response.body, { status: response.status, headers: response.headers })
+  }
+  if (signal?.aborted) {
+    response.cancel()
+    return new Response(null, { status: 499 })
+  }
+  let sink: StreamControllerSink | undefined
+  let close = () => response.cancel()
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        sink = new StreamControllerSink(controller)
+        close = response.open(sink).close
+        signal?.addEventListener('abort', () => close(), { once: true })
+      },
+      pull() {
+        sink?.drained()
+      },
+      cancel() {
+        if (sink) sink.done = true
+        close()
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: HIGH_WATER_MARK }),
+  )
+  return new Response(body, { status: response.status, headers: response.headers })
+}
+
+/**
+ * A `(request) => Promise<Response>` handler for the hub's stream endpoint.
+ *
+ * @example
+ * ```ts
+ * // Next.js App Router: app/events/route.ts
+ * export const GET = toFetchHandler(hub)
+ * // Hono
+ * app.get('/events', (c) => handler(c.req.raw))
+ * // Bun / Deno
+ * Bun.serve({ fetch: toFetchHandler(hub) })
+ * ```
+ */
+export function toFetchHandler(hub: HandlesRequests): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const req: RtRequest = { method: request.method, url: new URL(request.url), headers: request.headers, raw: request }
+    return toResponse(await hub.handle(req), request.signal)
+  }
+}
+
+/**
+ * Answers probes with `hub.stats()` as JSON: 200, or 503 when the hub is closing or a
+ * source failed.
+ */
+export function healthHandler(hub: { stats(): HubStats }): (request?: Request) => Response {
+  return () => {
+    const { status, report } = healthReport(hub)
+    return new Response(JSON.stringify(report), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    })
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * `@rt/server/node`: serve a hub from `node:http`, Express, Koa or anything that hands out
+ * Node's `IncomingMessage` and `ServerResponse`.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
+import { fromNodeRequest } from './request.js'
+import { sendNodeResponse } from './response.js'
+
+/** What the node adapter needs from a hub. */
+export interface HandlesRequests {
+  handle(req: RtRequest): Promise<HubResponse>
+}
+
+/** A Node request handler; also valid Express middleware. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>
+
+/**
+ * Serves the hub's stream endpoint.
+ *
+ * @example
+ * ```ts
+ * http.createServer(toNodeHandler(hub)).listen(3000)      // node:http
+ * app.get('/events', toNodeHandler(hub))                  // Express 5
+ * router.get('/events', (ctx) => { ctx.respond = false; return handler(ctx.req, ctx.res) }) // Koa
+ * ```
+ */
+export function toNodeHandler(hub: HandlesRequests): NodeHandler {
+  return async (req, res) => {
+    const response = await hub.handle(fromNodeRequest(req))
+    sendNodeResponse(response, res)
+  }
+}
+
+/**
+ * Serves `hub.stats()` as JSON with status 200, or 503 when the hub is closing or a source
+ * failed, for load balancer and orchestrator probes.
+ *
+ * @example
+ * ```ts
+ * app.get('/healthz', healthHandler(hub))
+ * ```
+ */
+export function healthHandler(hub: { stats(): HubStats }): (req: IncomingMessage, res: ServerResponse) => void {
+  return (_req, res) => {
+    const { status, report } = healthReport(hub)
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+    res.end(JSON.stringify(report))
+  }
+}
+
+export { fromNodeRequest, sendNodeResponse }
