@@ -16,7 +16,10 @@ test('an EventSource receives published events, then resumes', async () => {
   const server = createServer(toNodeHandler(hub))
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
-  cleanups.push(() => new Promise<void>((r) => server.close(() => r())), () => hub.close())
+  cleanups.push(
+    () => new Promise<void>((r) => server.close(() => r())),
+    () => hub.close(),
+  )
   const { port } = server.address() as AddressInfo
   const es = new EventSource(`http://127.0.0.1:${port}/events?topics=a`)
   cleanups.push(() => es.close())
@@ -39,7 +42,9 @@ test('an EventSource receives published events, then resumes', async () => {
   expect(got).toEqual(['one', 'two\r\nthree', 'four'])
   es.close()
 
-  const res = await fetch(`http://127.0.0.1:${port}/events?topics=a`, { headers: { 'last-event-id': ids[0] as string } })
+  const res = await fetch(`http://127.0.0.1:${port}/events?topics=a`, {
+    headers: { 'last-event-id': ids[0] as string },
+  })
   const reader = res.body!.getReader()
   let text = ''
   while (!text.includes('four')) text += new TextDecoder().decode((await reader.read()).value)

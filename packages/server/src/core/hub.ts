@@ -162,8 +162,13 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   function bytesOf(entry: LogEntry): Uint8Array {
     let bytes = encoded.get(entry)
     if (bytes === undefined) {
-      const json = appending !== null && appending.data === entry.data ? appending.json : JSON.stringify(entry.data)
-      bytes = encodeEvent(entry.id, entry.type, entry.topic, entry.ts, json)
+      if (entry.type === ControlEvent.reset) {
+        const { reason } = entry.data as { reason: string }
+        bytes = encodeControl(ControlEvent.reset, { reason, topic: entry.topic }, entry.id)
+      } else {
+        const json = appending !== null && appending.data === entry.data ? appending.json : JSON.stringify(entry.data)
+        bytes = encodeEvent(entry.id, entry.type, entry.topic, entry.ts, json)
+      }
       encoded.set(entry, bytes)
     }
     return bytes
@@ -458,6 +463,12 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     sources.set(source, state)
     const context: SourceContext<Events> = {
       publish,
+      async reset(topic, reason, key) {
+        if (closed) throw new RtError('hub_closed', 'the hub is closed')
+        checkPublish({ type: 'reset', topic, data: null, key })
+        const entry = await log.append({ type: ControlEvent.reset, topic, data: { reason }, key })
+        return entry.id
+      },
       reportError(error) {
         state.state = 'failed'
         state.error = error instanceof Error ? error.message : String(error)

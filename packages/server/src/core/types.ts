@@ -96,6 +96,12 @@ export interface SourceStatus {
 export interface SourceContext<Events extends EventMap = EventMap> {
   /** Logs and delivers an event; pass a `key` derived from the source's position. */
   publish(input: PublishInput<Events>): Promise<string>
+  /**
+   * Logs an `rt.reset` for a topic: every subscriber of it (live, or resuming past this
+   * point later) is told to refetch state, e.g. after a change stream lost its history.
+   * Resolves to the reset's log id.
+   */
+  reset(topic: string, reason: string, key?: string): Promise<string>
   /** Reports a failure that the source cannot recover from; visible in stats. */
   reportError(error: unknown): void
 }

@@ -19,8 +19,11 @@ export const ControlEvent = {
   closing: 'rt.closing',
 } as const
 
-/** Why a stream was reset: the requested id cannot be resumed from. */
-export type ResetReason = 'evicted' | 'unknown' | 'malformed'
+/**
+ * Why a stream was reset. The first three: the requested id cannot be resumed from.
+ * Sources add their own for one topic, such as `history_lost`.
+ */
+export type ResetReason = 'evicted' | 'unknown' | 'malformed' | (string & {})
 
 export function encodeText(text: string): Uint8Array {
   return encoder.encode(text)
