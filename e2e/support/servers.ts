@@ -38,7 +38,7 @@ export async function serveListener(listener: RequestListener, path = '/events')
 }
 
 /** Serves `hub` at `/events` through the given adapter. */
-export async function serveHub(hub: Hub, kind: AdapterKind = 'node'): Promise<Running> {
+export async function serveHub(hub: Pick<Hub, 'handle'>, kind: AdapterKind = 'node'): Promise<Running> {
   if (kind === 'node') return serveListener(toNodeHandler(hub))
   if (kind === 'fetch') {
     const handler = toFetchHandler(hub)

@@ -4,13 +4,15 @@
  */
 import type { LogEntry } from './log.js'
 import type { StreamSink } from './sink.js'
+import type { Identity } from './types.js'
 
 /**
  * - `reserved`: counted against caps, not yet handed a sink;
  * - `replaying`: reading missed events from the log, live ones wait in `buffer`;
- * - `live`, then `closed`.
+ * - `live`, then `closed`;
+ * - `polling`: a long-poll request waiting for its first entry (collected in `buffer`).
  */
-export type ConnState = 'reserved' | 'replaying' | 'live' | 'closed'
+export type ConnState = 'reserved' | 'replaying' | 'live' | 'polling' | 'closed'
 
 /** Fields are plain and public: the hub's fan-out loop reads them on the hot path. */
 export class Connection {
@@ -23,6 +25,14 @@ export class Connection {
   /** Live entries that arrived while replaying (bounded; see `overflow`). */
   buffer: LogEntry[] = []
   overflow = false
+  /** What `authenticate` returned for this request. */
+  identity: Identity = {}
+  /** Asked for `rt.presence` events. */
+  presence = false
+  /** Counted by the presence tracker (open SSE streams only). */
+  present = false
+  /** Wakes a waiting long-poll request when an entry arrives. */
+  wake: (() => void) | null = null
 
   constructor(
     readonly topics: ReadonlySet<string>,

@@ -12,11 +12,14 @@ export type RtErrorCode =
   | 'invalid_data'
   | 'invalid_option'
   | 'bad_request'
+  | 'payload_too_large'
   | 'unauthorized'
   | 'forbidden'
   | 'method_not_allowed'
   | 'too_many_connections'
   | 'hub_closed'
+  | 'replica_set_required'
+  | 'history_lost'
   | 'internal'
 
 const brand = Symbol.for('@rt/server.RtError')

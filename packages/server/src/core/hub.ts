@@ -2,13 +2,18 @@
  * The hub: takes events into the log and fans them out to open streams.
  * @module
  */
+
+import { MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import type { LogEntry } from './log.js'
 import { memoryLog } from './memory-log.js'
-import { parseSubscribe } from './request.js'
+import { longPoll, type PollDeps } from './poll.js'
+import { PresenceTracker } from './presence.js'
+import { parseSubscribe, type SubscribeParams } from './request.js'
 import type { HubPlainResponse, HubResponse, StreamHandle, StreamSink } from './sink.js'
 import type {
+  AckListener,
   EventMap,
   HubOptions,
   HubStats,
@@ -21,10 +26,18 @@ import type {
   Timers,
 } from './types.js'
 import { checkPublish } from './validate.js'
-import { ControlEvent, encodeControl, encodeEvent, encodeRetry, HEARTBEAT, type ResetReason } from './wire.js'
+import {
+  ControlEvent,
+  encodeControl,
+  encodeEvent,
+  encodeRetry,
+  HEARTBEAT,
+  hasControlChars,
+  type ResetReason,
+} from './wire.js'
 
 /** A realtime hub; create one with {@link createHub}. */
-export interface Hub<Events extends EventMap = EventMap> {
+export interface Hub<Events extends EventMap = EventMap, Id extends Identity = Identity> {
   /**
    * Logs an event and delivers it to every subscriber allowed to see it.
    * Resolves to the event's log id. Throws {@link RtError} on invalid input.
@@ -41,6 +54,20 @@ export interface Hub<Events extends EventMap = EventMap> {
   handle(req: RtRequest): Promise<HubResponse>
   /** Ends every stream (clients resume elsewhere), stops sources and closes the log. */
   close(): Promise<void>
+  /**
+   * Registers an acknowledgement listener; returns the function that removes it.
+   *
+   * @example
+   * ```ts
+   * hub.onAck(async (identity, ids) => { await receipts.markDelivered(identity.userId, ids) })
+   * ```
+   */
+  onAck(listener: AckListener<Id>): () => void
+  /** Who is connected, per topic. */
+  readonly presence: {
+    /** User ids with at least one open stream to `topic`. */
+    online(topic: string): Promise<string[]>
+  }
   /** The options this hub runs with, defaults filled in. */
   readonly options: Readonly<{ heartbeatMs: number; retryMs: number }>
 }
@@ -94,7 +121,7 @@ function plain(status: number, body: unknown, headers: Record<string, string> = 
 function errorResponse(error: RtError): HubPlainResponse {
   const headers: Record<string, string> = {}
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
-  if (error.code === 'method_not_allowed') headers.allow = 'GET'
+  if (error.code === 'method_not_allowed') headers.allow = 'GET, POST'
   return plain(error.status, { error: { code: error.code, message: error.message } }, headers)
 }
 
@@ -122,7 +149,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  */
 export function createHub<Events extends EventMap = EventMap, Id extends Identity = Identity>(
   options: HubOptions<Id> = {},
-): Hub<Events> {
+): Hub<Events, Id> {
   const log = options.log ?? memoryLog()
   const authenticate = options.authenticate ?? (() => ({}) as Id)
   const authorize = options.authorize ?? (() => true)
@@ -136,6 +163,8 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     maxQueryLength: positive('maxQueryLength', options.maxQueryLength, 8_192),
   }
   const timers = options.timers ?? defaultTimers
+  const pollTimeoutMs = positive('pollTimeoutMs', options.pollTimeoutMs, 25_000)
+  const ackListeners = new Set<AckListener<Id>>()
   const reportError = (error: unknown) => {
     try {
       options.onError?.(error)
@@ -227,9 +256,10 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (conn.state === 'live') {
       counters.delivered++
       enqueue(conn, bytes)
-    } else if (conn.state === 'replaying') {
+    } else if (conn.state === 'replaying' || conn.state === 'polling') {
       if (conn.buffer.length < REPLAY_BUFFER_MAX) conn.buffer.push(entry)
       else conn.overflow = true
+      conn.wake?.()
     }
   }
 
@@ -258,6 +288,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   const unsubscribeLog = log.subscribe(deliver)
+  const presence = new PresenceTracker(enqueue)
 
   // --- connections ---------------------------------------------------------------------
 
@@ -277,16 +308,20 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (set.size === 0) map.delete(key)
   }
 
-  function reserve(topics: readonly string[], types: ReadonlySet<string> | null, userId: string | undefined) {
-    const conn = new Connection(new Set(topics), types, userId)
+  function reserve(params: SubscribeParams, identity: Id): Connection {
+    const conn = new Connection(new Set(params.topics), params.types, identity.userId)
+    conn.identity = identity
+    conn.presence = params.presence
     connections.add(conn)
-    if (userId !== undefined) index(byUser, userId, conn)
+    if (conn.userId !== undefined) index(byUser, conn.userId, conn)
     return conn
   }
 
   function release(conn: Connection): void {
     if (conn.state === 'closed') return
     conn.state = 'closed'
+    conn.wake?.()
+    if (conn.present) presence.remove(conn)
     conn.queue.length = 0
     conn.queued = 0
     conn.buffer = []
@@ -305,7 +340,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   function beat(): void {
-    for (const conn of connections) if (conn.state !== 'reserved') enqueue(conn, HEARTBEAT)
+    for (const conn of connections) if (conn.state === 'live' || conn.state === 'replaying') enqueue(conn, HEARTBEAT)
   }
 
   function startHeartbeat(): void {
@@ -327,13 +362,20 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   async function replay(conn: Connection, afterId: string): Promise<void> {
+    // No log issues ids with control characters; whatever the log would say, it is malformed.
+    if (hasControlChars(afterId)) return reset(conn, 'malformed')
     let cursor = afterId
+    let resumed = false
     for (;;) {
       conn.buffer = []
       conn.overflow = false
       const page = await log.read(cursor, REPLAY_PAGE)
       if (isClosed(conn)) return
       if (!page.ok) return reset(conn, page.reason)
+      if (!resumed) {
+        resumed = true
+        resumedFrom(conn, afterId)
+      }
       for (const entry of page.entries) {
         cursor = entry.id
         if (!conn.accepts(entry)) continue
@@ -361,6 +403,33 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     }
   }
 
+  function joinPresence(conn: Connection): void {
+    conn.present = true
+    presence.add(conn)
+  }
+
+  async function notifyAck(identity: Id, ids: readonly string[], cumulative: boolean): Promise<void> {
+    const meta = { cumulative }
+    await Promise.all([...ackListeners].map(async (listener) => listener(identity, ids, meta)))
+  }
+
+  function resumedFrom(conn: Connection, id: string): void {
+    if (ackListeners.size === 0) return
+    notifyAck(conn.identity as Id, [id], true).catch(reportError)
+  }
+
+  const pollDeps: PollDeps = {
+    log,
+    index: (conn) => {
+      for (const topic of conn.topics) index(byTopic, topic, conn)
+    },
+    release,
+    resumedFrom,
+    setTimeout: timers.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
+    clearTimeout: timers.clearTimeout ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)),
+    defer,
+  }
+
   function open(conn: Connection, sink: StreamSink, lastEventId: string | null): StreamHandle {
     const handle: StreamHandle = { close: () => release(conn) }
     if (conn.state !== 'reserved') return handle
@@ -371,11 +440,13 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       conn.state = 'live'
       enqueue(conn, retryBytes)
       enqueue(conn, encodeControl(ControlEvent.connected, { heartbeatMs }, log.head()))
+      joinPresence(conn)
       return handle
     }
     conn.state = 'replaying'
     enqueue(conn, retryBytes)
     enqueue(conn, encodeControl(ControlEvent.connected, { heartbeatMs }))
+    joinPresence(conn)
     replay(conn, lastEventId).catch((error: unknown) => {
       reportError(error)
       drop(conn)
@@ -387,6 +458,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
 
   async function subscribe(req: RtRequest): Promise<HubResponse> {
     if (closed) throw new RtError('hub_closed', 'the hub is shutting down', { status: 503, retryAfter: 1 })
+    if (req.method === 'POST') return acknowledge(req)
     if (req.method !== 'GET') {
       throw new RtError('method_not_allowed', `method ${req.method} is not allowed`, { status: 405 })
     }
@@ -416,7 +488,12 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
         retryAfter: 5,
       })
     }
-    const conn = reserve(params.topics, params.types, userId)
+    const conn = reserve(params, identity)
+    if (params.transport === 'poll') {
+      const wait = Math.min(params.timeoutMs ?? pollTimeoutMs, pollTimeoutMs)
+      const answer = await longPoll(pollDeps, conn, params.lastEventId, wait, req.signal)
+      return plain(200, { ...answer, heartbeatMs, retryMs })
+    }
     return {
       kind: 'stream',
       status: 200,
@@ -424,6 +501,20 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       open: (sink) => open(conn, sink, params.lastEventId),
       cancel: () => release(conn),
     }
+  }
+
+  async function acknowledge(req: RtRequest): Promise<HubResponse> {
+    if (req.readBody === undefined) {
+      throw new RtError('method_not_allowed', 'this adapter does not accept acknowledgements', { status: 405 })
+    }
+    const identity = await authenticate(req)
+    if (identity === null || identity === undefined) {
+      throw new RtError('unauthorized', 'authentication required', { status: 401 })
+    }
+    const ids = parseAck(await req.readBody(MAX_ACK_BODY))
+    if (ids instanceof RtError) throw ids
+    await notifyAck(identity, ids, false)
+    return { kind: 'response', status: 204, headers: { 'cache-control': 'no-store' }, body: '' }
   }
 
   async function handle(req: RtRequest): Promise<HubResponse> {
@@ -535,6 +626,15 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     stats,
     handle,
     close,
+    onAck(listener) {
+      ackListeners.add(listener)
+      return () => {
+        ackListeners.delete(listener)
+      }
+    },
+    presence: {
+      online: async (topic) => presence.online(topic),
+    },
     options: { heartbeatMs, retryMs },
   }
 }

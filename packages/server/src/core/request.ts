@@ -11,7 +11,11 @@ export interface SubscribeParams {
   /** `null` means every type. */
   readonly types: ReadonlySet<string> | null
   readonly lastEventId: string | null
-  readonly transport: 'sse'
+  readonly transport: 'sse' | 'poll'
+  /** Send `rt.presence` events for the subscribed topics (`presence=1`). */
+  readonly presence: boolean
+  /** Long-poll wait requested with `timeout=` (ms), before clamping; `null` for the default. */
+  readonly timeoutMs: number | null
 }
 
 export interface RequestLimits {
@@ -44,7 +48,16 @@ export function parseSubscribe(
   }
   const params = url.searchParams
   const transport = params.get('transport') ?? 'sse'
-  if (transport !== 'sse') return bad(`unknown transport "${transport.slice(0, 32)}"; use "sse"`)
+  if (transport !== 'sse' && transport !== 'poll') {
+    return bad(`unknown transport "${transport.slice(0, 32)}"; use "sse" or "poll"`)
+  }
+  const timeoutText = params.get('timeout')
+  const timeoutMs = timeoutText === null ? null : Number(timeoutText)
+  if (timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
+    return bad('timeout must be a whole number of milliseconds')
+  }
+  const presenceText = params.get('presence')
+  const presence = presenceText === '1' || presenceText === 'true'
 
   const topics = [...new Set(list(params, 'topics'))]
   if (topics.length === 0) return bad('at least one topic is required: ?topics=a,b')
@@ -67,5 +80,7 @@ export function parseSubscribe(
     types: typeList.length > 0 ? new Set(typeList) : null,
     lastEventId: lastEventId === '' ? null : lastEventId,
     transport,
+    presence,
+    timeoutMs,
   }
 }

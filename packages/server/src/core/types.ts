@@ -22,6 +22,10 @@ export interface RtRequest {
   readonly url: URL
   readonly headers: { get(name: string): string | null }
   readonly raw: unknown
+  /** Aborts when the client goes away; lets a waiting long-poll request end early. */
+  readonly signal?: AbortSignal | undefined
+  /** Reads the request body as text, failing past `limit` bytes (for `POST` acks). */
+  readonly readBody?: ((limit: number) => Promise<string>) | undefined
 }
 
 /** What `hub.publish` takes, typed from the hub's event map. */
@@ -44,7 +48,20 @@ export type PublishInput<Events extends EventMap = EventMap> = {
 export interface Timers {
   setInterval(fn: () => void, ms: number): unknown
   clearInterval(handle: unknown): void
+  setTimeout?(fn: () => void, ms: number): unknown
+  clearTimeout?(handle: unknown): void
 }
+
+/**
+ * Receives acknowledgements: ids a client says it processed (`POST` with `{ ack: [...] }`),
+ * or, with `cumulative`, the id a client resumed from, which acknowledges everything
+ * before it. A rejection answers the ack request with 500 so the client retries.
+ */
+export type AckListener<Id extends Identity = Identity> = (
+  identity: Id,
+  ids: readonly string[],
+  meta: { readonly cumulative: boolean },
+) => void | Promise<void>
 
 /** Options of `createHub`. */
 export interface HubOptions<Id extends Identity = Identity> {
@@ -71,6 +88,8 @@ export interface HubOptions<Id extends Identity = Identity> {
    * @default 1_048_576
    */
   maxBufferedBytes?: number
+  /** Longest a long-poll request waits for new events, in ms. @default 25_000 */
+  pollTimeoutMs?: number
   /** Topics one request may subscribe to; more answer 400. @default 100 */
   maxTopics?: number
   /** Longest query string accepted; longer answers 400. @default 8_192 */
@@ -83,7 +102,8 @@ export interface HubOptions<Id extends Identity = Identity> {
 
 /** The state of an attached source, shown by `hub.stats()` and the health handler. */
 export interface SourceStatus {
-  readonly state: 'starting' | 'running' | 'stopped' | 'failed'
+  /** `standby`: waiting for a lease another node holds. */
+  readonly state: 'starting' | 'running' | 'standby' | 'stopped' | 'failed'
   /** When the source last delivered an event (ms since epoch). */
   readonly lastEventAt?: number | undefined
   /** How far behind its origin the source is, in ms, when it can tell. */

@@ -7,6 +7,8 @@ import { CONTROL_PREFIX, hasControlChars } from './wire.js'
 
 const MAX_NAME = 256
 const MAX_KEY = 512
+/** A lone surrogate has no UTF-8 encoding: an event type holding one would reach clients as U+FFFD. */
+const LONE_SURROGATE = /\p{Surrogate}/u
 
 /** A publish input after validation, with its data already serialised. */
 export interface CheckedPublish {
@@ -26,6 +28,7 @@ function checkName(value: unknown, what: string, code: RtErrorCode, max: number)
   if (hasControlChars(value)) {
     throw new RtError(code, `${what} must not contain CR, LF, NUL or other control characters`)
   }
+  if (LONE_SURROGATE.test(value)) throw new RtError(code, `${what} must be well-formed Unicode (no lone surrogates)`)
   return value
 }
 

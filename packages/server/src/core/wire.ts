@@ -17,6 +17,7 @@ export const ControlEvent = {
   connected: 'rt.connected',
   reset: 'rt.reset',
   closing: 'rt.closing',
+  presence: 'rt.presence',
 } as const
 
 /**

@@ -15,7 +15,7 @@ export interface FastifyRealtimeOptions {
 }
 
 /**
- * Registers `GET <path>` for the hub.
+ * Registers `GET <path>` (streams and long-poll) and `POST <path>` (acks) for the hub.
  *
  * @example
  * ```ts
@@ -24,14 +24,24 @@ export interface FastifyRealtimeOptions {
  */
 export async function fastifyRealtime(app: FastifyInstance, options: FastifyRealtimeOptions): Promise<void> {
   const { hub, path = '/events' } = options
-  app.get(path, async (request, reply) => {
-    const response = await hub.handle(fromNodeRequest(request.raw))
-    if (response.kind === 'response') {
-      return reply.code(response.status).headers(response.headers).send(response.body)
-    }
-    // The stream outlives Fastify's reply cycle: take over the raw response.
-    reply.hijack()
-    sendNodeResponse(response, reply.raw)
-    return reply
+  // Ack bodies reach the hub as text so every adapter answers bad JSON the same way. The
+  // plugin is encapsulated: these parsers apply to its own routes only.
+  const asText = (_request: unknown, body: string | Buffer, done: (error: null, body: string) => void) =>
+    done(null, body.toString())
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, asText)
+  app.route({
+    method: ['GET', 'POST'],
+    url: path,
+    handler: async (request, reply) => {
+      const response = await hub.handle(fromNodeRequest(request.raw, reply.raw, request.body))
+      if (response.kind === 'response') {
+        return reply.code(response.status).headers(response.headers).send(response.body)
+      }
+      // The stream outlives Fastify's reply cycle: take over the raw response.
+      reply.hijack()
+      sendNodeResponse(response, reply.raw)
+      return reply
+    },
   })
 }

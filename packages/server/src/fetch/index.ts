@@ -3,7 +3,7 @@
  * Next.js route handlers, Hono, Bun, Deno, edge runtimes.
  * @module
  */
-import { type HubResponse, type HubStats, healthReport, type RtRequest, type StreamSink } from '../index.js'
+import { type HubResponse, type HubStats, healthReport, RtError, type RtRequest, type StreamSink } from '../index.js'
 
 /** What the fetch adapter needs from a hub. */
 export interface HandlesRequests {
@@ -43,10 +43,33 @@ class StreamControllerSink implements StreamSink {
   }
 }
 
+async function readBody(request: Request, limit: number): Promise<string> {
+  const tooLarge = () => new RtError('payload_too_large', `request body is larger than ${limit} bytes`, { status: 413 })
+  if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge()
+  if (request.body === null) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const decoder = new TextDecoder()
+  return chunks.map((chunk, i) => decoder.decode(chunk, { stream: i < chunks.length - 1 })).join('')
+}
+
 /** Turns the hub's answer into a Web `Response`. */
 export function toResponse(response: HubResponse, signal?: AbortSignal): Response {
   if (response.kind === 'response') {
-    return new Response(response.body, { status: response.status, headers: response.headers })
+    // 204 and 304 must not carry a body, not even an empty one.
+    const body = response.status === 204 || response.status === 304 ? null : response.body
+    return new Response(body, { status: response.status, headers: response.headers })
   }
   if (signal?.aborted) {
     response.cancel()
@@ -89,7 +112,14 @@ export function toResponse(response: HubResponse, signal?: AbortSignal): Respons
  */
 export function toFetchHandler(hub: HandlesRequests): (request: Request) => Promise<Response> {
   return async (request) => {
-    const req: RtRequest = { method: request.method, url: new URL(request.url), headers: request.headers, raw: request }
+    const req: RtRequest = {
+      method: request.method,
+      url: new URL(request.url),
+      headers: request.headers,
+      raw: request,
+      signal: request.signal,
+      readBody: (limit) => readBody(request, limit),
+    }
     return toResponse(await hub.handle(req), request.signal)
   }
 }

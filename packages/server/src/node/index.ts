@@ -28,7 +28,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  */
 export function toNodeHandler(hub: HandlesRequests): NodeHandler {
   return async (req, res) => {
-    const response = await hub.handle(fromNodeRequest(req))
+    const response = await hub.handle(fromNodeRequest(req, res))
     sendNodeResponse(response, res)
   }
 }

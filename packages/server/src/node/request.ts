@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http'
-import type { RtRequest } from '../index.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { RtError, type RtRequest } from '../index.js'
 
 function headerGetter(req: IncomingMessage): RtRequest['headers'] {
   return {
@@ -11,9 +11,61 @@ function headerGetter(req: IncomingMessage): RtRequest['headers'] {
   }
 }
 
-/** Translates a Node request into the hub's framework-neutral request. */
-export function fromNodeRequest(req: IncomingMessage & { originalUrl?: string }): RtRequest {
+function readBody(req: IncomingMessage, parsed: unknown, limit: number): Promise<string> {
+  // A body parser (express.json(), Fastify, koa-body) may have read the stream already.
+  const tooLarge = () =>
+    new RtError('payload_too_large', `request body is larger than ${limit} bytes`, { status: 413 })
+  if (parsed !== undefined) {
+    const text = typeof parsed === 'string' ? parsed : JSON.stringify(parsed)
+    return Buffer.byteLength(text) > limit ? Promise.reject(tooLarge()) : Promise.resolve(text)
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength
+      if (size <= limit) {
+        chunks.push(chunk)
+        return
+      }
+      req.off('data', onData)
+      req.resume()
+      reject(tooLarge())
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.once('error', reject)
+  })
+}
+
+/**
+ * Translates a Node request into the hub's framework-neutral request. Pass the response
+ * too, so a waiting long-poll request ends when the client goes away, and the body if a
+ * framework already parsed it (`req.body` is used otherwise, as Express sets it).
+ */
+export function fromNodeRequest(
+  req: IncomingMessage & { originalUrl?: string; body?: unknown },
+  res?: ServerResponse,
+  parsedBody: unknown = req.body,
+): RtRequest {
   // Express rewrites req.url under a mount path; only the query string matters to the hub.
   const path = req.originalUrl ?? req.url ?? '/'
-  return { method: req.method ?? 'GET', url: new URL(path, 'http://localhost'), headers: headerGetter(req), raw: req }
+  let controller: AbortController | undefined
+  return {
+    method: req.method ?? 'GET',
+    url: new URL(path, 'http://localhost'),
+    headers: headerGetter(req),
+    raw: req,
+    readBody: (limit) => readBody(req, parsedBody, limit),
+    // Made on first use: only long-poll requests need it.
+    get signal() {
+      if (controller === undefined) {
+        controller = new AbortController()
+        const abort = () => controller?.abort()
+        if (res === undefined || res.destroyed) abort()
+        else res.once('close', abort)
+      }
+      return controller.signal
+    },
+  }
 }
