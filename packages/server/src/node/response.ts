@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http'
-import type { HubResponse, StreamSink } from '../index.js'
+import type { Socket } from 'node:net'
+import type { HubResponse, StreamHandle, StreamSink } from '../index.js'
 
-class NodeSink implements StreamSink {
+/** Writes through the response: HTTP/2, pipelined requests, anything unusual. */
+class ResponseSink implements StreamSink {
   constructor(private readonly res: ServerResponse) {}
   write(chunk: Uint8Array): void {
     this.res.write(chunk)
@@ -20,6 +22,48 @@ class NodeSink implements StreamSink {
   }
 }
 
+/**
+ * Writes straight to the socket of an HTTP/1.x response sent without chunked framing (the
+ * stream ends when the connection closes, as SSE streams do anyway). This skips the
+ * per-write work of `res.write` and chunk headers: per-write cost is what fan-out pays.
+ */
+class SocketSink implements StreamSink {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly socket: Socket,
+  ) {}
+  write(chunk: Uint8Array): void {
+    this.socket.write(chunk)
+  }
+  get bufferedBytes(): number {
+    return this.socket.writableLength
+  }
+  onDrain(listener: () => void): void {
+    this.socket.once('drain', listener)
+  }
+  end(): void {
+    this.res.end()
+  }
+  abort(): void {
+    this.socket.destroy()
+  }
+}
+
+function openSink(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>): StreamSink {
+  const socket = res.socket
+  const direct = socket !== null && res.req.httpVersionMajor === 1
+  if (direct) {
+    // Decided when the head is written: no chunked framing, the connection closes at the end.
+    res.useChunkedEncodingByDefault = false
+    res.shouldKeepAlive = false
+  }
+  res.writeHead(status, headers)
+  res.flushHeaders()
+  // The headers reached the socket only if this response owns it (no pipelined request ahead).
+  if (direct && res.writableLength === 0) return new SocketSink(res, socket)
+  return new ResponseSink(res)
+}
+
 /** Writes the hub's answer to a Node response, streaming when the hub accepted a subscription. */
 export function sendNodeResponse(response: HubResponse, res: ServerResponse): void {
   if (response.kind === 'response') {
@@ -32,9 +76,8 @@ export function sendNodeResponse(response: HubResponse, res: ServerResponse): vo
     response.cancel()
     return
   }
-  res.writeHead(response.status, response.headers)
   // Each event is one small write; send it now rather than waiting to fill a packet.
   res.socket?.setNoDelay(true)
-  const stream = response.open(new NodeSink(res))
+  const stream: StreamHandle = response.open(openSink(res, response.status, response.headers))
   res.once('close', () => stream.close())
 }
