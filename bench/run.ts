@@ -1,0 +1,198 @@
+/**
+ * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3]`
+ *
+ * Each server and each load generator runs in its own process on loopback. Results: raw
+ * JSON in bench/results/, tables and charts in docs/benchmarks.md.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { ask, next, spawnTs } from './lib/ipc.js'
+import { writeReport } from './lib/report.js'
+import { median } from './lib/stats.js'
+
+type ServerName = 'rt' | 'raw' | 'better-sse' | 'socketio' | 'durable'
+const ALL: ServerName[] = ['rt', 'raw', 'better-sse', 'socketio', 'durable']
+const RESUMES: ServerName[] = ['rt']
+
+const flags = new Map(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => {
+      const [key, value = 'true'] = a.slice(2).split('=')
+      return [key as string, value] as const
+    }),
+)
+const quick = flags.has('quick')
+const servers = (flags.get('servers')?.split(',') as ServerName[] | undefined) ?? ALL
+const connCounts = flags.get('conns')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 2000, 5000])
+const runs = Number(flags.get('runs') ?? (quick ? 1 : 3))
+const phase = {
+  rateSeconds: quick ? 2 : 5,
+  burstEvents: quick ? 100 : 300,
+  targetedEvents: quick ? 300 : 1000,
+  payloadBytes: 64,
+}
+
+export interface Result {
+  server: ServerName
+  conns: number
+  run: number
+  rssPerConnKB: number
+  heapPerConnKB: number
+  rate: { p50: number; p95: number; p99: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
+  max: { deliveredPerSec: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
+  targeted?: { cpuUsPerEvent: number; cpuUsPerDelivery: number }
+  storm?: { resumedMs: number; lost: number; duplicates: number }
+}
+
+type Usage = { cpu: NodeJS.CpuUsage; rss: number; heap: number }
+const cpuSince = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => b.user - a.user + (b.system - a.system)
+
+async function measure(server: ServerName, conns: number, run: number): Promise<Result> {
+  const children: ChildProcess[] = []
+  try {
+    const srv = spawnTs(`servers/${server}.ts`, [], ['--expose-gc'])
+    children.push(srv)
+    const { port, path } = await next<{ port: number; path: string }>(srv, 'ready')
+    const origin = `http://127.0.0.1:${port}`
+    const load = spawnTs('load/clients.ts', [origin, path, server === 'socketio' ? 'socketio' : 'sse'])
+    children.push(load)
+    await next(load, 'ready')
+
+    // Idle memory per connection.
+    const before = await ask<{ rss: number; heap: number }>(srv, { cmd: 'gc' }, 'gcDone')
+    await ask(load, { cmd: 'connect', count: conns, offset: 0 }, 'connected', 180_000)
+    const after = await ask<{ rss: number; heap: number }>(srv, { cmd: 'gc' }, 'gcDone')
+
+    // Fixed rate: 10 broadcasts per second.
+    await ask(load, { cmd: 'reset' }, 'resetDone')
+    let u0 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+    await ask(
+      srv,
+      { cmd: 'rate', perSecond: 10, durationMs: phase.rateSeconds * 1000, size: phase.payloadBytes },
+      'rateDone',
+    )
+    const rateCount = phase.rateSeconds * 10
+    await ask(load, { cmd: 'waitTotal', total: rateCount * conns, timeoutMs: 60_000 }, 'waited', 70_000)
+    let u1 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+    const rs = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
+    const rate = {
+      p50: rs.p50 as number,
+      p95: rs.p95 as number,
+      p99: rs.p99 as number,
+      cpuUsPerDelivery: cpuSince(u0.cpu, u1.cpu) / Math.max(1, rs.events as number),
+      lost: rateCount * conns - (rs.events as number),
+      duplicates: rs.duplicates as number,
+    }
+
+    // Maximum rate: one event per publish, as fast as the server takes them.
+    await ask(load, { cmd: 'reset' }, 'resetDone')
+    u0 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+    const started = performance.now()
+    await ask(srv, { cmd: 'burst', count: phase.burstEvents, batch: 1, size: phase.payloadBytes }, 'burstDone')
+    const total = phase.burstEvents * conns
+    await ask(load, { cmd: 'waitTotal', total, timeoutMs: 120_000 }, 'waited', 130_000)
+    const elapsed = (performance.now() - started) / 1000
+    u1 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+    const ms = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
+    const max = {
+      deliveredPerSec: (ms.events as number) / elapsed,
+      cpuUsPerDelivery: cpuSince(u0.cpu, u1.cpu) / Math.max(1, ms.events as number),
+      lost: total - (ms.events as number) + (ms.gaps as number),
+      duplicates: ms.duplicates as number,
+    }
+
+    // Reconnect storm: every client drops and resumes with Last-Event-ID while events flow.
+    let storm: Result['storm']
+    if (RESUMES.includes(server)) {
+      await ask(load, { cmd: 'reset' }, 'resetDone')
+      const { seq } = await ask<{ seq: number }>(srv, { cmd: 'seq' }, 'seq')
+      const flowing = ask<{ last: number }>(
+        srv,
+        { cmd: 'rate', perSecond: 50, durationMs: 4_000, size: phase.payloadBytes },
+        'rateDone',
+      )
+      // Resumed: every client reconnected and holds everything published before the drop.
+      const stormed = await ask<{ ms: number; caughtUp: boolean }>(load, { cmd: 'storm', seq }, 'stormDone', 120_000)
+      const { last } = await flowing
+      const caught = await ask<{ caughtUp: boolean }>(
+        load,
+        { cmd: 'waitSeq', seq: last, timeoutMs: 60_000 },
+        'caughtUp',
+        70_000,
+      )
+      const ss = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
+      storm = {
+        resumedMs: stormed.caughtUp ? stormed.ms : Number.NaN,
+        lost: (ss.gaps as number) + (caught.caughtUp ? 0 : 1),
+        duplicates: ss.duplicates as number,
+      }
+    }
+
+    // Targeted: each event to 1% of the users.
+    let targeted: Result['targeted']
+    if (server !== 'durable') {
+      const recipients = Math.max(1, Math.round(conns / 100))
+      await ask(load, { cmd: 'reset', strict: false }, 'resetDone')
+      u0 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+      await ask(
+        srv,
+        { cmd: 'targeted', count: phase.targetedEvents, recipients, users: conns, size: phase.payloadBytes },
+        'targetedDone',
+      )
+      const expected = phase.targetedEvents * recipients
+      await ask(load, { cmd: 'waitTotal', total: expected, timeoutMs: 60_000 }, 'waited', 70_000)
+      u1 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+      const us = cpuSince(u0.cpu, u1.cpu)
+      targeted = { cpuUsPerEvent: us / phase.targetedEvents, cpuUsPerDelivery: us / expected }
+    }
+
+    return {
+      server,
+      conns,
+      run,
+      rssPerConnKB: (after.rss - before.rss) / conns / 1024,
+      heapPerConnKB: (after.heap - before.heap) / conns / 1024,
+      rate,
+      max,
+      targeted,
+      storm,
+    }
+  } finally {
+    for (const child of children) child.kill('SIGKILL')
+  }
+}
+
+const results: Result[] = []
+for (const conns of connCounts) {
+  for (const server of servers) {
+    for (let run = 1; run <= runs; run++) {
+      process.stdout.write(`${server} × ${conns} connections, run ${run}/${runs} … `)
+      try {
+        const result = await measure(server, conns, run)
+        results.push(result)
+        console.log(
+          `rate p99 ${result.rate.p99.toFixed(1)} ms, max ${Math.round(result.max.deliveredPerSec)}/s at ${result.max.cpuUsPerDelivery.toFixed(2)} µs, ${result.rssPerConnKB.toFixed(1)} KB/conn`,
+        )
+      } catch (error) {
+        console.log(`failed: ${String(error)}`)
+      }
+    }
+  }
+}
+
+const machine = {
+  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.type()} ${os.release()}`,
+  date: new Date().toISOString(),
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+}
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+const file = new URL(`./results/${quick ? 'quick' : 'full'}.json`, import.meta.url)
+writeFileSync(file, `${JSON.stringify({ machine, phase, results }, null, 2)}\n`)
+if (!quick || flags.has('report')) writeReport({ machine, phase, results, median })
+console.log(`raw results: ${file.pathname}`)
