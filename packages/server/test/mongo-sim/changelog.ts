@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto'
+import { type Document, Timestamp } from 'bson'
+import { CommandError } from './errors.js'
+
+/** What a log entry records; `invalidate` entries are seen only by the streams they close. */
+export type ChangeKind = 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'dropDatabase' | 'invalidate'
+
+/** One change, as the oplog would hold it (pre- and post-images are always kept). */
+export interface LogEntry {
+  readonly seq: number
+  readonly ts: Timestamp
+  readonly wall: Date
+  readonly kind: ChangeKind
+  readonly ns: { readonly db: string; readonly coll?: string }
+  /** For `invalidate`: which kind of stream it closes. */
+  readonly closes?: 'collection' | 'database'
+  readonly documentKey?: Document
+  readonly post?: Document | null
+  readonly pre?: Document | null
+  readonly updateDescription?: Document
+}
+
+export type NewEntry = Omit<LogEntry, 'seq' | 'ts' | 'wall'>
+
+/** A decoded resume token: the log position it stands for. */
+export interface TokenPosition {
+  readonly seq: number
+  readonly invalidate: boolean
+}
+
+/** Compares two cluster times. */
+export function compareTs(a: Timestamp, b: Timestamp): number {
+  return a.t !== b.t ? a.t - b.t : a.i - b.i
+}
+
+/**
+ * The change history shared by every change stream: a sequence of entries with cluster times,
+ * a retention floor (tokens older than it answer 286), and waiters for blocked `getMore`s.
+ */
+export class ChangeLog {
+  /** Random per instance, so a token from another (e.g. restarted) simulator is recognised as lost. */
+  private readonly epoch = randomBytes(4).toString('hex')
+  private entries: LogEntry[] = []
+  private start = 0
+  private waiters = new Set<() => void>()
+  private last: Timestamp
+  /** Highest position handed out (an entry's seq, or a no-op tick from {@link truncate}). */
+  head = 0
+  /** Tokens with a position below this have lost history. */
+  floor = 0
+  floorTs: Timestamp = new Timestamp({ t: 0, i: 0 })
+
+  constructor(private readonly limit: number) {
+    this.last = new Timestamp({ t: Math.floor(Date.now() / 1000), i: 1 })
+  }
+
+  /** The latest cluster time (a reply's `operationTime`). */
+  get clusterTime(): Timestamp {
+    return this.last
+  }
+
+  private tick(): Timestamp {
+    const now = Math.floor(Date.now() / 1000)
+    this.last =
+      now > this.last.t ? new Timestamp({ t: now, i: 1 }) : new Timestamp({ t: this.last.t, i: this.last.i + 1 })
+    return this.last
+  }
+
+  append(entry: NewEntry): LogEntry {
+    const full: LogEntry = { ...entry, seq: ++this.head, ts: this.tick(), wall: new Date() }
+    this.entries.push(full)
+    if (this.entries.length - this.start > this.limit) {
+      const dropped = this.entries[this.start++]!
+      this.floor = dropped.seq
+      this.floorTs = dropped.ts
+      if (this.start > 1024 && this.start * 2 > this.entries.length) {
+        this.entries = this.entries.slice(this.start)
+        this.start = 0
+      }
+    }
+    this.wake()
+    return full
+  }
+
+  /** Forgets all history: every token handed out so far now answers 286. */
+  truncate(): void {
+    this.head += 1
+    this.floor = this.head
+    this.floorTs = this.tick()
+    this.entries = []
+    this.start = 0
+    this.wake()
+  }
+
+  /** Entries with `seq > after`, oldest first. */
+  *after(after: number): Generator<LogEntry> {
+    let lo = this.start
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.entries[mid]!.seq <= after) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < this.entries.length; i++) yield this.entries[i]!
+  }
+
+  /** The position just before the first entry at or after `ts` (for `startAtOperationTime`). */
+  positionBefore(ts: Timestamp): number {
+    if (compareTs(ts, this.floorTs) <= 0) throw historyLost()
+    let pos = this.head
+    for (let i = this.entries.length - 1; i >= this.start; i--) {
+      const entry = this.entries[i]!
+      if (compareTs(entry.ts, ts) < 0) break
+      pos = entry.seq - 1
+    }
+    return pos
+  }
+
+  /** Throws 286 when the history after `pos` is no longer complete. */
+  assertRetained(pos: number): void {
+    if (pos < this.floor) throw historyLost()
+  }
+
+  token(seq: number, invalidate = false): { _data: string } {
+    return { _data: `${seq.toString(16).padStart(16, '0')}${invalidate ? '01' : '00'}${this.epoch}` }
+  }
+
+  parseToken(token: unknown): TokenPosition {
+    const data = (token as { _data?: unknown } | null)?._data
+    if (typeof data !== 'string' || !/^[0-9a-f]{16}0[01][0-9a-f]{8}$/.test(data)) {
+      throw new CommandError(260, `Invalid resume token: ${JSON.stringify(token)}`)
+    }
+    // A token from another simulator instance: its history is not here.
+    if (data.slice(18) !== this.epoch) throw historyLost()
+    const seq = Number.parseInt(data.slice(0, 16), 16)
+    if (seq > this.head) throw new CommandError(260, 'Resume token is from the future of this log')
+    return { seq, invalidate: data.slice(16, 18) === '01' }
+  }
+
+  /** Resolves on the next append or truncation, after `ms`, or when `signal` aborts. */
+  waitForChange(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || ms <= 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        this.waiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      signal.addEventListener('abort', done)
+      this.waiters.add(done)
+    })
+  }
+
+  /** Wakes every blocked `getMore` (new entries, truncation, killed cursors). */
+  wake(): void {
+    for (const waiter of [...this.waiters]) waiter()
+  }
+}
+
+function historyLost(): CommandError {
+  return new CommandError(
+    286,
+    'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
+  )
+}

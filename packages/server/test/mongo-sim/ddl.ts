@@ -1,0 +1,60 @@
+import type { Document } from 'bson'
+import type { Handler } from './context.js'
+import { CommandError } from './errors.js'
+
+/** `createIndexes`; `unique` is enforced, `expireAfterSeconds` expires documents lazily. */
+export const createIndexes: Handler = (ctx, { db, body }) => {
+  const { collection, created } = ctx.store.ensure(db, String(body.createIndexes))
+  const before = collection.indexes.length
+  for (const spec of (body.indexes as Document[] | undefined) ?? []) collection.createIndex(spec)
+  const reply: Document = {
+    numIndexesBefore: before,
+    numIndexesAfter: collection.indexes.length,
+    createdCollectionAutomatically: created,
+  }
+  if (before === collection.indexes.length) reply.note = 'all indexes already exist'
+  reply.ok = 1
+  return reply
+}
+
+export const dropIndexes: Handler = (ctx, { db, body }) => {
+  const name = String(body.dropIndexes)
+  const collection = ctx.store.get(db, name)
+  if (!collection) throw new CommandError(26, `ns not found ${db}.${name}`)
+  const nIndexesWas = collection.indexes.length
+  const names = body.index === '*' ? collection.indexes.slice(1).map((i) => i.name) : [body.index]
+  for (const index of names.flat()) {
+    if (!collection.dropIndex(String(index)))
+      throw new CommandError(27, `index not found with name [${index}]`, [], {}, 'IndexNotFound')
+  }
+  return { nIndexesWas, ok: 1 }
+}
+
+const NOT_OPTIONS = new Set(['create', '$db', 'lsid', 'txnNumber', '$clusterTime', 'writeConcern', '$readPreference'])
+
+export const create: Handler = (ctx, { db, body }) => {
+  const name = String(body.create)
+  if (ctx.store.get(db, name)) throw new CommandError(48, `Collection ${db}.${name} already exists.`)
+  const options = Object.fromEntries(Object.entries(body).filter(([k]) => !NOT_OPTIONS.has(k)))
+  ctx.store.ensure(db, name, options)
+  return { ok: 1 }
+}
+
+/** `drop`: logs `drop` and the `invalidate` that closes the collection's change streams. */
+export const drop: Handler = (ctx, { db, body }) => {
+  const name = String(body.drop)
+  const collection = ctx.store.drop(db, name)
+  if (!collection) throw new CommandError(26, 'ns not found')
+  return { nIndexesWas: collection.indexes.length, ns: collection.ns, ok: 1 }
+}
+
+export const dropDatabase: Handler = (ctx, { db }) => {
+  ctx.store.dropDatabase(db)
+  return { dropped: db, ok: 1 }
+}
+
+export const collMod: Handler = (ctx, { db, body }) => {
+  const name = String(body.collMod)
+  if (!ctx.store.get(db, name)) throw new CommandError(26, `ns does not exist: ${db}.${name}`)
+  return { ok: 1 }
+}

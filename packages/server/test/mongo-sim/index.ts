@@ -1,0 +1,21 @@
+/**
+ * A MongoDB wire-protocol simulator of a one-member replica set, for testing MongoDB code with
+ * the real `mongodb` driver where no `mongod` can run. Test support, never published.
+ *
+ * Behaviour worth knowing when writing tests against it:
+ * - Change streams: tokens are opaque `{ _data: hex }` that sort in log order; a token from
+ *   another simulator instance (e.g. a restarted CLI process) answers 286. A `getMore` without
+ *   `maxTimeMS` waits 1 s, as mongod does: pass `maxAwaitTimeMS` to keep tests quick.
+ *   Pre- and post-images are always kept, so `whenAvailable`/`required` never fail.
+ * - `truncateHistory()` makes every earlier token lost: resumes and the next `getMore` of open
+ *   streams answer 286. `drop` logs `drop` then `invalidate`; `invalidate()` logs only the latter.
+ * - Faults: `drop` closes the socket without running the command; `delayMs` runs it and replies
+ *   late. A retried write (same `lsid` + `txnNumber`) gets the first execution's reply, so a write
+ *   whose reply was lost is applied once, as with a real server.
+ * - TTL indexes expire documents before each command. Transactions are not isolated (statements
+ *   apply at once; abort does not roll back). No auth, compression, exhaust or `client.bulkWrite`.
+ *
+ * @module
+ */
+export type { MongoSimFault } from './faults.js'
+export { type MongoSim, type MongoSimCommand, type MongoSimOptions, startMongoSim } from './server.js'

@@ -1,0 +1,206 @@
+import type { AddressInfo } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Document } from 'bson'
+import { ChangeLog } from './changelog.js'
+import { HANDLERS, RETRYABLE_WRITES } from './commands.js'
+import type { CommandCall, SimContext } from './context.js'
+import { Cursors } from './cursors.js'
+import { CommandError } from './errors.js'
+import { FaultQueue, type MongoSimFault } from './faults.js'
+import { decodeRequest, encodeReply, FrameReader, type WireRequest } from './framing.js'
+import { withClusterTime } from './handshake.js'
+import { Store } from './store.js'
+import { clone, keyOf } from './values.js'
+
+/** Options of {@link startMongoSim}. */
+export interface MongoSimOptions {
+  /**
+   * TCP port on 127.0.0.1.
+   * @default 0 (a free port)
+   */
+  port?: number
+  /**
+   * Replica set name; `null` runs a standalone server (no `setName` in `hello`, and `$changeStream`
+   * fails with code 40573).
+   * @default 'rs0'
+   */
+  setName?: string | null
+  /**
+   * Change events kept; resuming from an older token answers code 286 (ChangeStreamHistoryLost).
+   * @default 100_000
+   */
+  historyLimit?: number
+}
+
+/** A command as the simulator received it. */
+export interface MongoSimCommand {
+  db: string
+  name: string
+  body: Record<string, unknown>
+}
+
+/** A running simulator. */
+export interface MongoSim {
+  /** `mongodb://127.0.0.1:PORT/?replicaSet=rs0` (no `replicaSet` parameter when standalone). */
+  readonly uri: string
+  readonly port: number
+  /** Every command received, in order, for asserting what the driver sent (e.g. resumeAfter/startAfter). */
+  readonly commands: ReadonlyArray<MongoSimCommand>
+  /** Queue a fault applied to the next command named `on` (e.g. 'getMore', 'aggregate', 'insert'). */
+  fault(fault: MongoSimFault): void
+  /** Drop all change history so any earlier token is lost (next resume, or next getMore of an open stream, answers 286). */
+  truncateHistory(): void
+  /** Emit an `invalidate` for a collection (as after a drop/rename), closing its change streams. */
+  invalidate(db: string, collection: string): void
+  /** Direct access to the data, for assertions: copies of the documents of a collection. */
+  documents(db: string, collection: string): Record<string, unknown>[]
+  /** Close all client sockets now (as a crashed/restarted server would) but keep listening and keep data. */
+  dropConnections(): void
+  close(): Promise<void>
+}
+
+/** Fields of a retryable write that identify it across the driver's retry. */
+function retryKey(name: string, body: Document): string | undefined {
+  if (!RETRYABLE_WRITES.has(name) || body.txnNumber === undefined || body.lsid === undefined) return undefined
+  // Statements of a transaction share a txnNumber; only plain retryable writes are deduplicated.
+  if (body.autocommit !== undefined) return undefined
+  return `${keyOf(body.lsid)}:${String(body.txnNumber)}`
+}
+
+function internalError(error: unknown): Document {
+  const message = error instanceof Error ? error.message : String(error)
+  const mingo = error instanceof Error && error.name === 'MingoError'
+  return new CommandError(mingo ? 2 : 1, message).toReply()
+}
+
+/**
+ * Starts a MongoDB wire-protocol server on 127.0.0.1 that the real `mongodb` driver sees as a
+ * one-member replica set (or a standalone): CRUD, unique indexes, change streams with resume
+ * tokens and post-batch tokens, and injectable faults. Test support only.
+ *
+ * @example
+ * const sim = await startMongoSim()
+ * const client = new MongoClient(sim.uri, { heartbeatFrequencyMS: 500, serverSelectionTimeoutMS: 3000 })
+ * const stream = client.db('app').collection('posts').watch()
+ * // ...
+ * await client.close()
+ * await sim.close()
+ */
+export async function startMongoSim(options: MongoSimOptions = {}): Promise<MongoSim> {
+  const setName = options.setName === undefined ? 'rs0' : options.setName
+  const log = new ChangeLog(options.historyLimit ?? 100_000)
+  const store = new Store(log)
+  const cursors = new Cursors()
+  const faults = new FaultQueue()
+  const commands: MongoSimCommand[] = []
+  const sockets = new Set<Socket>()
+  const closing = new AbortController()
+  const retried = new Map<string, Document>()
+  let connections = 0
+  let host = ''
+
+  async function run(ctx: SimContext, call: CommandCall): Promise<Document> {
+    const handler = HANDLERS.get(call.name.toLowerCase())
+    if (!handler) return new CommandError(59, `no such command: '${call.name}'`).toReply()
+    const key = retryKey(call.name.toLowerCase(), call.body)
+    const earlier = key === undefined ? undefined : retried.get(key)
+    if (earlier) return clone(earlier)
+    try {
+      const reply = await handler(ctx, call)
+      if (key !== undefined) {
+        retried.set(key, clone(reply))
+        if (retried.size > 10_000) retried.delete(retried.keys().next().value!)
+      }
+      return reply
+    } catch (error) {
+      return error instanceof CommandError ? error.toReply() : internalError(error)
+    }
+  }
+
+  async function handle(socket: Socket, ctx: SimContext, signal: AbortSignal, request: WireRequest): Promise<void> {
+    const { db, body } = request
+    const name = Object.keys(body)[0] ?? ''
+    commands.push({ db, name, body })
+    store.expire()
+    const fault = faults.take(name)
+    if (fault && 'drop' in fault) {
+      socket.destroy()
+      return
+    }
+    let reply: Document
+    if (fault && 'error' in fault) {
+      const { code, codeName, message, labels } = fault.error
+      reply = new CommandError(code, message ?? `simulated ${name} failure`, labels, {}, codeName).toReply()
+    } else {
+      reply = await run(ctx, { db, name, body, signal, cursorId0: fault !== undefined && 'cursorId0' in fault })
+    }
+    if (fault && 'delayMs' in fault) await sleep(fault.delayMs, undefined, { signal }).catch(() => {})
+    if (socket.destroyed || request.moreToCome) return
+    socket.write(encodeReply(request, withClusterTime(ctx, reply)))
+  }
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.setNoDelay(true)
+    const closed = new AbortController()
+    const signal = AbortSignal.any([closed.signal, closing.signal])
+    const ctx: SimContext = { store, log, cursors, setName, host, connectionId: ++connections }
+    const reader = new FrameReader()
+    // Commands on one connection run one after another, as mongod runs them.
+    let queue = Promise.resolve()
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const message of reader.push(chunk)) {
+          const request = decodeRequest(message)
+          queue = queue
+            .then(() => handle(socket, ctx, signal, request))
+            .catch(() => {
+              socket.destroy()
+            })
+        }
+      } catch {
+        socket.destroy()
+      }
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      sockets.delete(socket)
+      closed.abort()
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  host = `127.0.0.1:${port}`
+
+  return {
+    uri: setName === null ? `mongodb://${host}/` : `mongodb://${host}/?replicaSet=${encodeURIComponent(setName)}`,
+    port,
+    commands,
+    fault: (fault) => faults.add(fault),
+    truncateHistory: () => log.truncate(),
+    invalidate: (db, collection) => {
+      log.append({ kind: 'invalidate', ns: { db, coll: collection }, closes: 'collection' })
+    },
+    documents: (db, collection) => (store.get(db, collection)?.all() ?? []).map((d) => clone(d)),
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy()
+      // A restarted server has no cursors.
+      cursors.clear()
+      log.wake()
+    },
+    close: async () => {
+      closing.abort()
+      for (const socket of sockets) socket.destroy()
+      cursors.clear()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

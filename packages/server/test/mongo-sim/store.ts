@@ -1,0 +1,287 @@
+import { type Document, ObjectId, UUID } from 'bson'
+import { Query } from 'mingo'
+import type { ChangeLog } from './changelog.js'
+import { CommandError } from './errors.js'
+import { getPath, keyOf } from './values.js'
+
+/** An index as `listIndexes` reports it. */
+export interface IndexSpec {
+  v: number
+  key: Record<string, number | string>
+  name: string
+  unique?: boolean
+  sparse?: boolean
+  partialFilterExpression?: Document
+  expireAfterSeconds?: number
+}
+
+const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' }
+const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds'] as const
+
+/**
+ * One collection: documents in natural (insertion) order keyed by `_id`, unique indexes enforced
+ * with code 11000, and every write appended to the change log as a real server's oplog would.
+ * Stored documents are never mutated: writes replace them, so cursors and log entries can share them.
+ */
+export class Collection {
+  readonly uuid = new UUID()
+  private readonly byId = new Map<string, Document>()
+  private readonly indexList: IndexSpec[] = [ID_INDEX]
+  private readonly uniqueKeys = new Map<string, Map<string, Document>>([['_id_', this.byId]])
+
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    private readonly log: ChangeLog,
+    readonly options: Document = {},
+  ) {}
+
+  get ns(): string {
+    return `${this.db}.${this.name}`
+  }
+
+  get size(): number {
+    return this.byId.size
+  }
+
+  get indexes(): readonly IndexSpec[] {
+    return this.indexList
+  }
+
+  /** Documents in natural order. */
+  all(): Document[] {
+    return [...this.byId.values()]
+  }
+
+  byIdValue(id: unknown): Document | undefined {
+    return this.byId.get(keyOf(id))
+  }
+
+  /** Documents matching `filter`, using the `_id` map for `{ _id: value }` lookups. */
+  match(filter: Document = {}): Document[] {
+    const keys = Object.keys(filter)
+    if (keys.length === 0) return this.all()
+    const query = new Query(filter)
+    const id = filter._id
+    if (id !== undefined && (id === null || typeof id !== 'object' || !isPlainObject(id))) {
+      const doc = this.byIdValue(id)
+      return doc && query.test(doc) ? [doc] : []
+    }
+    return this.all().filter((doc) => query.test(doc))
+  }
+
+  insert(input: Document): Document {
+    const doc = idFirst(input._id === undefined ? { _id: new ObjectId(), ...input } : input)
+    this.claimKeys(doc, undefined)
+    this.log.append({
+      kind: 'insert',
+      ns: { db: this.db, coll: this.name },
+      documentKey: { _id: doc._id },
+      post: doc,
+    })
+    return doc
+  }
+
+  /** Swaps `before` for `after` (same `_id`), recorded as an `update` or a `replace` change. */
+  replace(before: Document, next: Document, updateDescription?: Document): Document {
+    const after = idFirst(next)
+    this.releaseKeys(before)
+    try {
+      this.claimKeys(after, before)
+    } catch (error) {
+      this.claimKeys(before, before)
+      throw error
+    }
+    this.log.append({
+      kind: updateDescription ? 'update' : 'replace',
+      ns: { db: this.db, coll: this.name },
+      documentKey: { _id: after._id },
+      post: after,
+      pre: before,
+      ...(updateDescription ? { updateDescription } : {}),
+    })
+    return after
+  }
+
+  remove(doc: Document): void {
+    this.releaseKeys(doc)
+    this.byId.delete(keyOf(doc._id))
+    this.log.append({
+      kind: 'delete',
+      ns: { db: this.db, coll: this.name },
+      documentKey: { _id: doc._id },
+      pre: doc,
+    })
+  }
+
+  /** Adds an index; `false` when an identical one exists. Throws 85/86 on a conflicting one, 11000 on duplicates. */
+  createIndex(input: Document): boolean {
+    const spec: IndexSpec = { v: 2, key: input.key as IndexSpec['key'], name: String(input.name) }
+    for (const option of INDEX_OPTIONS) if (input[option] !== undefined) spec[option] = input[option]
+    const sameName = this.indexList.find((i) => i.name === spec.name)
+    const sameKey = this.indexList.find((i) => keyOf(i.key) === keyOf(spec.key))
+    if (sameName && keyOf(sameName.key) !== keyOf(spec.key)) {
+      throw new CommandError(86, `An existing index has the same name as the requested index: ${spec.name}`)
+    }
+    const existing = sameName ?? sameKey
+    if (existing) {
+      if (INDEX_OPTIONS.every((o) => keyOf(existing[o]) === keyOf(spec[o])) && existing.name === spec.name) return false
+      throw new CommandError(85, `An equivalent index already exists with a different name or options: ${spec.name}`)
+    }
+    if (spec.unique) {
+      const keys = new Map<string, Document>()
+      for (const doc of this.byId.values()) {
+        const key = indexKey(spec, doc)
+        if (key === undefined) continue
+        if (keys.has(key)) throw duplicateKey(this.ns, spec, doc)
+        keys.set(key, doc)
+      }
+      this.uniqueKeys.set(spec.name, keys)
+    }
+    this.indexList.push(spec)
+    return true
+  }
+
+  dropIndex(name: string): boolean {
+    if (name === '_id_') throw new CommandError(72, 'cannot drop _id index')
+    const at = this.indexList.findIndex((i) => i.name === name)
+    if (at < 0) return false
+    this.indexList.splice(at, 1)
+    this.uniqueKeys.delete(name)
+    return true
+  }
+
+  /** Deletes documents past their TTL index expiry (the TTL monitor of a real server). */
+  expire(now: number): void {
+    for (const index of this.indexList) {
+      if (index.expireAfterSeconds === undefined) continue
+      const field = Object.keys(index.key)[0]!
+      for (const doc of this.all()) {
+        const value = getPath(doc, field)
+        const dates = (Array.isArray(value) ? value : [value]).filter((v): v is Date => v instanceof Date)
+        if (dates.length === 0) continue
+        const earliest = Math.min(...dates.map((d) => d.getTime()))
+        if (earliest + index.expireAfterSeconds * 1000 <= now) this.remove(doc)
+      }
+    }
+  }
+
+  get hasTtl(): boolean {
+    return this.indexList.some((i) => i.expireAfterSeconds !== undefined)
+  }
+
+  /** Checks every unique index first, then records the keys, so a conflict changes nothing. */
+  private claimKeys(doc: Document, replacing: Document | undefined): void {
+    const claims: [Map<string, Document>, string][] = []
+    for (const index of this.indexList) {
+      const keys = this.uniqueKeys.get(index.name)
+      if (!keys) continue
+      const key = indexKey(index, doc)
+      if (key === undefined) continue
+      const holder = keys.get(key)
+      if (holder && holder !== replacing) throw duplicateKey(this.ns, index, doc)
+      claims.push([keys, key])
+    }
+    for (const [keys, key] of claims) keys.set(key, doc)
+  }
+
+  private releaseKeys(doc: Document): void {
+    for (const index of this.indexList) {
+      const keys = this.uniqueKeys.get(index.name)
+      if (!keys || index.name === '_id_') continue
+      const key = indexKey(index, doc)
+      if (key !== undefined && keys.get(key) === doc) keys.delete(key)
+    }
+  }
+}
+
+/** mongod stores `_id` as the first field whatever order the client sent. */
+function idFirst(doc: Document): Document {
+  return Object.keys(doc)[0] === '_id' ? doc : { _id: doc._id, ...doc }
+}
+
+function isPlainObject(value: object): boolean {
+  return Object.getPrototypeOf(value) === Object.prototype
+}
+
+/** The key a document has in an index, or `undefined` when the index does not cover it. */
+function indexKey(index: IndexSpec, doc: Document): string | undefined {
+  const fields = Object.keys(index.key)
+  const values = fields.map((f) => getPath(doc, f))
+  if (index.sparse && values.every((v) => v === undefined)) return undefined
+  if (index.partialFilterExpression && !new Query(index.partialFilterExpression).test(doc)) return undefined
+  return values.map(keyOf).join('\u0000')
+}
+
+function duplicateKey(ns: string, index: IndexSpec, doc: Document): CommandError {
+  const keyPattern: Document = {}
+  const keyValue: Document = {}
+  for (const field of Object.keys(index.key)) {
+    keyPattern[field] = index.key[field]
+    keyValue[field] = getPath(doc, field) ?? null
+  }
+  const shown = Object.entries(keyValue)
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .join(', ')
+  return new CommandError(
+    11000,
+    `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: { ${shown} }`,
+    [],
+    { keyPattern, keyValue },
+  )
+}
+
+/** All databases and collections; data survives dropped connections. */
+export class Store {
+  private readonly dbs = new Map<string, Map<string, Collection>>()
+
+  constructor(private readonly log: ChangeLog) {}
+
+  get(db: string, name: string): Collection | undefined {
+    return this.dbs.get(db)?.get(name)
+  }
+
+  /** The collection, created implicitly (as a first write does) when missing. */
+  ensure(db: string, name: string, options: Document = {}): { collection: Collection; created: boolean } {
+    const existing = this.get(db, name)
+    if (existing) return { collection: existing, created: false }
+    let colls = this.dbs.get(db)
+    if (!colls) {
+      colls = new Map()
+      this.dbs.set(db, colls)
+    }
+    const collection = new Collection(db, name, this.log, options)
+    colls.set(name, collection)
+    return { collection, created: true }
+  }
+
+  collections(db: string): Collection[] {
+    return [...(this.dbs.get(db)?.values() ?? [])]
+  }
+
+  databases(): string[] {
+    return [...this.dbs.keys()].filter((db) => (this.dbs.get(db)?.size ?? 0) > 0)
+  }
+
+  /** Drops a collection, logging `drop` then the `invalidate` that closes its streams. */
+  drop(db: string, name: string): Collection | undefined {
+    const collection = this.get(db, name)
+    if (!collection) return undefined
+    this.dbs.get(db)?.delete(name)
+    this.log.append({ kind: 'drop', ns: { db, coll: name } })
+    this.log.append({ kind: 'invalidate', ns: { db, coll: name }, closes: 'collection' })
+    return collection
+  }
+
+  dropDatabase(db: string): void {
+    for (const collection of this.collections(db)) this.drop(db, collection.name)
+    this.dbs.delete(db)
+    this.log.append({ kind: 'dropDatabase', ns: { db } })
+    this.log.append({ kind: 'invalidate', ns: { db }, closes: 'database' })
+  }
+
+  /** Runs TTL expiry on every collection that has a TTL index. */
+  expire(now = Date.now()): void {
+    for (const colls of this.dbs.values()) for (const c of colls.values()) if (c.hasTtl) c.expire(now)
+  }
+}
