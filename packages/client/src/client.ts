@@ -1,0 +1,452 @@
+/**
+ * The transport loop: requests, reconnects, backoff, watchdog and long-poll fallback,
+ * over the protocol layer in `protocol.ts` and `cursor.ts`.
+ * @module
+ */
+import { createParser } from 'eventsource-parser'
+import { createAcks } from './acks.js'
+import { backoff, retryAfterMs } from './backoff.js'
+import { createCursor } from './cursor.js'
+import { RtError } from './errors.js'
+import {
+  type Action,
+  fromPoll,
+  fromSse,
+  interpret,
+  type Message,
+  type PollAnswer,
+  PRESENCE,
+  RESET,
+} from './protocol.js'
+import { openStore, storeKey } from './storage.js'
+import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
+
+/** How one attempt (an SSE stream, or a run of long-poll requests) ended. */
+interface Outcome {
+  /** It got as far as `rt.connected` (or a long-poll answer). */
+  readonly opened: boolean
+  /** No `rt.connected` in time: a buffering proxy, or a server that hangs. */
+  readonly stalled?: boolean
+  /** Ended on purpose (`reconnect`, `update`, an SSE probe): go again at once. */
+  readonly restart?: boolean
+  /** The HTTP status of a refused request. */
+  readonly status?: number
+  readonly retryAfter?: number
+  readonly message?: string
+}
+
+type AnyListener = (a: unknown, b?: unknown) => void
+
+const defaultTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+/** `reset` and `presence` are stored under their wire names, which no application event can use. */
+const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
+
+/**
+ * Creates a client and starts it: it connects at once and keeps the stream alive until
+ * `close()`, resuming after the last id it saw so that no event is lost or repeated.
+ *
+ * @example
+ * ```ts
+ * type Events = { 'message.new': { text: string } }
+ * const rt = createClient<Events>({
+ *   url: '/events',
+ *   topics: ['group:42'],
+ *   headers: async () => ({ authorization: `Bearer ${await token()}` }),
+ *   persist: 'session',
+ * })
+ * rt.on('message.new', (data, meta) => show(data.text, meta.topic))
+ * rt.on('reset', () => refetchEverything())
+ * ```
+ */
+export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events> {
+  const timers = options.timers ?? defaultTimers
+  const random = options.random ?? Math.random
+  // Looked up per call, so a fetch installed after the client was created is used.
+  const send = options.fetch ?? ((input: URL, init?: RequestInit) => fetch(input, init))
+  const maxRetryMs = options.maxRetryMs ?? 30_000
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3_000
+  const pollTimeoutMs = options.pollTimeoutMs ?? 25_000
+  const fallbackAfter = options.fallbackAfter ?? 3
+  const preferred = options.transport ?? 'auto'
+  const base = new URL(options.url, globalThis.location?.href)
+  let topics = options.topics
+  let types = options.types
+  const store = openStore(options.persist)
+  let key = storeKey(base, topics)
+  const cursor = createCursor(options.lastEventId ?? store?.get(key))
+  const listeners = new Map<string, Set<AnyListener>>()
+  const stateListeners = new Set<(state: ClientState) => void>()
+  let state: ClientState = 'connecting'
+  let mode: Transport = preferred === 'poll' ? 'poll' : 'sse'
+  let retryMs = options.retryMs ?? 1_000
+  let heartbeatMs = 15_000
+  let everOpen = false
+  let sseFailures = 0
+  /** The request in flight, aborted by `reconnect`, `update`, a probe and `close`. */
+  let current: AbortController | undefined
+  /** Ends the backoff wait early. */
+  let wake: (() => void) | undefined
+  let probeTimer: unknown
+
+  /** Reads state afresh: TypeScript keeps narrowings across `await`, the client does not. */
+  const isClosed = () => state === 'closed'
+
+  function report(error: unknown, rethrow = false): void {
+    if (options.onError) options.onError(error)
+    else if (rethrow) {
+      // Without a handler a listener's error surfaces as an event listener's would.
+      queueMicrotask(() => {
+        throw (error as RtError).cause
+      })
+    }
+  }
+
+  function setState(next: ClientState): void {
+    if (state === next || state === 'closed') return
+    state = next
+    for (const listener of stateListeners) call(listener as AnyListener, next)
+  }
+
+  function call(listener: AnyListener, a: unknown, b?: unknown): void {
+    try {
+      listener(a, b)
+    } catch (error) {
+      report(new RtError('listener', 'a listener threw', { cause: error }), true)
+    }
+  }
+
+  function emit(type: string, a: unknown, b?: unknown): void {
+    const set = listeners.get(type)
+    if (set !== undefined) for (const listener of set) call(listener, a, b)
+  }
+
+  function save(): void {
+    if (store !== undefined && cursor.id !== undefined) store.set(key, cursor.id)
+  }
+
+  /** Hands one message to the protocol layer and its listeners. */
+  function receive(message: Message): Action | undefined {
+    const action = interpret(message, cursor)
+    if (action?.kind === 'event') {
+      emit(action.type, action.data, { id: action.id, topic: action.topic, ts: action.ts, type: action.type })
+      acks?.add(action.id)
+    } else if (action?.kind === 'reset') emit(RESET, action.info)
+    else if (action?.kind === 'presence') emit(PRESENCE, action.info)
+    save()
+    return action
+  }
+
+  function opened(): void {
+    everOpen = true
+    setState('open')
+  }
+
+  async function headers(): Promise<Record<string, string>> {
+    try {
+      return { ...(typeof options.headers === 'function' ? await options.headers() : options.headers) }
+    } catch (error) {
+      report(new RtError('headers', 'the headers function failed', { cause: error }))
+      throw error
+    }
+  }
+
+  /** The URL and request options of a stream or long-poll request. */
+  async function prepare(accept: string, params: Record<string, string>, signal: AbortSignal) {
+    const url = new URL(base)
+    const query = url.searchParams
+    query.set('topics', topics.join(','))
+    if (types?.length) query.set('types', types.join(','))
+    for (const name in params) query.set(name, params[name] as string)
+    const sent: Record<string, string> = { ...(await headers()), accept }
+    if (cursor.id !== undefined) sent['last-event-id'] = cursor.id
+    return [url, { headers: sent, credentials: options.credentials, signal }] as const
+  }
+
+  async function refused(res: Response, wasOpen: boolean): Promise<Outcome> {
+    let message = `HTTP ${res.status}`
+    try {
+      message = ((await res.json()) as { error: { message: string } }).error.message
+    } catch {}
+    return { opened: wasOpen, status: res.status, retryAfter: retryAfterMs(res.headers.get('retry-after')), message }
+  }
+
+  /** One SSE stream, from request to end. */
+  async function sse(): Promise<Outcome> {
+    const ac = new AbortController()
+    current = ac
+    let open = false
+    let stalled = false
+    let restart = false
+    let timer: unknown
+    // The watchdog: silence for `ms` aborts the stream.
+    const arm = (ms: number) => {
+      timers.clearTimeout(timer)
+      timer = timers.setTimeout(() => {
+        stalled = true
+        ac.abort()
+      }, ms)
+    }
+    try {
+      const [url, init] = await prepare('text/event-stream', options.presence ? { presence: '1' } : {}, ac.signal)
+      // Until `rt.connected` the deadline is not moved by bytes: a proxy that trickles
+      // headers but holds the body is buffering.
+      arm(connectTimeoutMs)
+      const res = await send(url, init)
+      if (res.status !== 200) return await refused(res, false)
+      if (!res.headers.get('content-type')?.startsWith('text/event-stream') || res.body === null) {
+        throw new TypeError('not an event stream')
+      }
+      const parser = createParser({
+        onRetry(ms) {
+          retryMs = ms
+        },
+        onEvent(event) {
+          if (isClosed()) return
+          let message: Message
+          try {
+            message = fromSse(event)
+          } catch (error) {
+            return report(new RtError('protocol', `unreadable ${event.event} event`, { cause: error }))
+          }
+          const action = receive(message)
+          if (action?.kind === 'connected') {
+            heartbeatMs = action.heartbeatMs
+            open = true
+            opened()
+          }
+        },
+      })
+      const reader = res.body.getReader()
+      const decoder = new TextDecoder()
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        parser.feed(decoder.decode(value, { stream: true }))
+        if (open) arm(heartbeatMs * 2.5)
+      }
+    } catch {
+      // A network error, or an abort: the flags say which.
+    } finally {
+      restart = ac.signal.aborted && !stalled
+      timers.clearTimeout(timer)
+      // Releases the connection when the loop left early.
+      ac.abort()
+    }
+    return { opened: open, stalled: stalled && !open, restart }
+  }
+
+  /** Long-poll requests back to back, until one fails or SSE is due again. */
+  async function poll(): Promise<Outcome> {
+    let open = false
+    while (mode === 'poll' && !isClosed()) {
+      const ac = new AbortController()
+      current = ac
+      let stalled = false
+      let timer: unknown
+      try {
+        const params = { transport: 'poll', timeout: String(pollTimeoutMs) }
+        const [url, init] = await prepare('application/json', params, ac.signal)
+        timer = timers.setTimeout(() => {
+          stalled = true
+          ac.abort()
+        }, pollTimeoutMs + connectTimeoutMs)
+        const res = await send(url, init)
+        if (res.status !== 200) return await refused(res, open)
+        const answer = (await res.json()) as PollAnswer
+        if (answer.retryMs) retryMs = answer.retryMs
+        if (answer.heartbeatMs) heartbeatMs = answer.heartbeatMs
+        open = true
+        opened()
+        for (const message of fromPoll(answer)) if (!isClosed()) receive(message)
+        if (!isClosed()) {
+          cursor.move(answer.lastEventId)
+          save()
+        }
+      } catch {
+        return { opened: open, restart: ac.signal.aborted && !stalled }
+      } finally {
+        timers.clearTimeout(timer)
+      }
+    }
+    return { opened: open, restart: true }
+  }
+
+  function toPoll(): void {
+    mode = 'poll'
+    sseFailures = 0
+    probeTimer = timers.setTimeout(() => {
+      mode = 'sse'
+      // One more failure sends it back to long-poll.
+      sseFailures = fallbackAfter - 1
+      current?.abort()
+    }, options.sseRetryMs ?? 60_000)
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms < Infinity ? timers.setTimeout(() => wake?.(), ms) : undefined
+      wake = () => {
+        timers.clearTimeout(timer)
+        wake = undefined
+        resolve()
+      }
+    })
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0
+    let denied = 0
+    while (!isClosed()) {
+      const outcome = mode === 'sse' ? await sse() : await poll()
+      current = undefined
+      if (isClosed()) return
+      if (outcome.restart) continue
+      const { status } = outcome
+      if (outcome.opened) failures = 0
+      let delay = backoff(failures++, retryMs, maxRetryMs, random)
+      if (status === 401) {
+        setState('unauthorized')
+        denied++
+        let retry = true
+        try {
+          retry = (await options.onUnauthorized?.(denied)) ?? true
+        } catch (error) {
+          report(error)
+        }
+        if (isClosed()) return
+        if (!retry) {
+          await sleep(Infinity)
+          denied = 0
+          continue
+        }
+        // Fresh credentials are tried at once; the same ones again only after a backoff.
+        delay = denied === 1 ? 0 : backoff(denied - 2, retryMs, maxRetryMs, random)
+      } else {
+        denied = 0
+        if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+          report(new RtError('rejected', outcome.message ?? '', { status }))
+          return close()
+        }
+        if (mode === 'sse' && preferred === 'auto' && status !== 429 && status !== 503) {
+          if (outcome.opened) sseFailures = 0
+          else if (outcome.stalled || ++sseFailures >= fallbackAfter) {
+            toPoll()
+            delay = 0
+          }
+        }
+        setState(everOpen ? 'reconnecting' : 'connecting')
+      }
+      await sleep(Math.max(delay, outcome.retryAfter ?? 0))
+    }
+  }
+
+  const acks = options.ack
+    ? createAcks(
+        async (ids) => {
+          try {
+            const res = await send(base, {
+              method: 'POST',
+              headers: { ...(await headers()), 'content-type': 'application/json' },
+              credentials: options.credentials,
+              body: JSON.stringify({ ack: ids }),
+              // Lets a batch flushed on page hide outlive the page.
+              keepalive: true,
+            })
+            await res.body?.cancel()
+            if (res.ok) return true
+            if (res.status === 408 || res.status === 429 || res.status >= 500) return false
+            report(new RtError('ack', `acknowledgement refused: HTTP ${res.status}`, { status: res.status }))
+            return true
+          } catch {
+            return false
+          }
+        },
+        timers,
+        options.ackDelayMs ?? 100,
+        maxRetryMs,
+      )
+    : undefined
+  const flushAcks = () => acks?.flush()
+
+  function reconnect(): void {
+    current?.abort()
+    wake?.()
+  }
+
+  function close(): void {
+    if (isClosed()) return
+    setState('closed')
+    reconnect()
+    timers.clearTimeout(probeTimer)
+    acks?.flush(true)
+    globalThis.removeEventListener?.('pagehide', flushAcks)
+    options.signal?.removeEventListener('abort', close)
+    listeners.clear()
+    stateListeners.clear()
+  }
+
+  function on(type: string, listener: AnyListener): () => void {
+    const name = keyOf(type)
+    let set = listeners.get(name)
+    if (set === undefined) {
+      set = new Set()
+      listeners.set(name, set)
+    }
+    set.add(listener)
+    return () => off(type, listener)
+  }
+
+  function off(type: string, listener: AnyListener): void {
+    const name = keyOf(type)
+    const set = listeners.get(name)
+    set?.delete(listener)
+    if (set?.size === 0) listeners.delete(name)
+  }
+
+  const client = {
+    on,
+    off,
+    once(type: string, listener: AnyListener) {
+      const remove = on(type, (a, b) => {
+        remove()
+        listener(a, b)
+      })
+      return remove
+    },
+    onState(listener: (state: ClientState) => void) {
+      stateListeners.add(listener)
+      return () => {
+        stateListeners.delete(listener)
+      }
+    },
+    update(changes: { topics?: readonly string[] | undefined; types?: readonly string[] | undefined }) {
+      if (changes.topics) topics = changes.topics
+      if ('types' in changes) types = changes.types
+      key = storeKey(base, topics)
+      reconnect()
+    },
+    reconnect,
+    close,
+    get state() {
+      return state
+    },
+    get lastEventId() {
+      return cursor.id
+    },
+    get transport() {
+      return mode
+    },
+  }
+
+  if (options.signal?.aborted) close()
+  else {
+    options.signal?.addEventListener('abort', close)
+    if (acks) globalThis.addEventListener?.('pagehide', flushAcks)
+    run().catch((error: unknown) => report(error))
+  }
+  return client as unknown as Client<Events>
+}

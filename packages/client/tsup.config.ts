@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup'
+import { entriesOf } from '../../scripts/tsup-entries.js'
+
+export default defineConfig({
+  entry: entriesOf(import.meta.dirname),
+  format: ['esm', 'cjs'],
+  // TypeScript 6 deprecates the `baseUrl` tsup passes to its declaration bundler.
+  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
+  sourcemap: true,
+  clean: true,
+  // Browsers too: nothing newer than what Node 20 and evergreen browsers share.
+  target: 'es2022',
+  tsconfig: 'tsconfig.json',
+})
