@@ -72,11 +72,16 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
   const pollTimeoutMs = options.pollTimeoutMs ?? 25_000
   const fallbackAfter = options.fallbackAfter ?? 3
   const preferred = options.transport ?? 'auto'
-  const base = new URL(options.url, globalThis.location?.href)
+  // Several URLs: the hub's nodes. Each attempt after one that ended goes to the next.
+  const bases = (Array.isArray(options.url) ? options.url : [options.url]).map(
+    (url: string | URL) => new URL(url, globalThis.location?.href),
+  )
+  let at = 0
+  let base = bases[0] as URL
   let topics = options.topics
   let types = options.types
   const store = openStore(options.persist)
-  let key = storeKey(base, topics)
+  let key = storeKey(bases[0] as URL, topics)
   const cursor = createCursor(options.lastEventId ?? store?.get(key))
   const listeners = new Map<string, Set<AnyListener>>()
   const stateListeners = new Set<(state: ClientState) => void>()
@@ -305,6 +310,8 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       current = undefined
       if (isClosed()) return
       if (outcome.restart) continue
+      at = (at + 1) % bases.length
+      base = bases[at] as URL
       const { status } = outcome
       if (outcome.opened) failures = 0
       let delay = backoff(failures++, retryMs, maxRetryMs, random)
@@ -426,7 +433,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
     update(changes: { topics?: readonly string[] | undefined; types?: readonly string[] | undefined }) {
       if (changes.topics) topics = changes.topics
       if ('types' in changes) types = changes.types
-      key = storeKey(base, topics)
+      key = storeKey(bases[0] as URL, topics)
       reconnect()
     },
     reconnect,

@@ -90,8 +90,12 @@ export type HeadersOption = Record<string, string> | (() => Record<string, strin
  * ```
  */
 export interface ClientOptions {
-  /** The hub's endpoint; relative URLs resolve against the page. */
-  url: string | URL
+  /**
+   * The hub's endpoint; relative URLs resolve against the page. Give several (the nodes of
+   * a hub on a shared log) to fail over: each reconnect goes to the next, with the same
+   * position, so nothing is lost or repeated.
+   */
+  url: string | URL | readonly (string | URL)[]
   /** Topics to subscribe to; change them later with `update()`. */
   topics: readonly string[]
   /** Only these event types are sent; all when absent or empty. */
