@@ -4,7 +4,8 @@ import { entriesOf } from '../../scripts/tsup-entries.js'
 export default defineConfig({
   entry: entriesOf(import.meta.dirname),
   format: ['esm', 'cjs'],
-  dts: true,
+  // TypeScript 6 deprecates the `baseUrl` tsup passes to its declaration bundler.
+  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -7,8 +7,9 @@
 export { isRtError, RtError, type RtErrorCode } from './core/errors.js'
 export { type HealthReport, healthReport } from './core/health.js'
 export { createHub, type Hub } from './core/hub.js'
-export type { Log, LogAppend, LogEntry, LogRead } from './core/log.js'
+export type { Log, LogAppend, LogEntry, LogGap, LogRead, LogStatus } from './core/log.js'
 export { type MemoryLogOptions, memoryLog } from './core/memory-log.js'
+export type { PresenceBackend, PresenceChange } from './core/presence.js'
 export type {
   HubPlainResponse,
   HubResponse,
@@ -17,6 +18,7 @@ export type {
   StreamSink,
 } from './core/sink.js'
 export type {
+  AckListener,
   EventMap,
   HubOptions,
   HubStats,

@@ -5,6 +5,7 @@
 import type { LogEntry } from './log.js'
 import type { StreamSink } from './sink.js'
 import type { Identity } from './types.js'
+import { ControlEvent } from './wire.js'
 
 /**
  * - `reserved`: counted against caps, not yet handed a sink;
@@ -43,7 +44,8 @@ export class Connection {
   /** Whether this subscriber may and wants to see the entry. */
   accepts(entry: LogEntry): boolean {
     if (!this.topics.has(entry.topic)) return false
-    if (this.types !== null && !this.types.has(entry.type)) return false
+    // A topic's rt.reset passes any `types` filter: dropping it would be silent loss.
+    if (this.types !== null && !this.types.has(entry.type) && entry.type !== ControlEvent.reset) return false
     return entry.to === undefined || (this.userId !== undefined && entry.to.includes(this.userId))
   }
 }

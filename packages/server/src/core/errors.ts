@@ -18,6 +18,7 @@ export type RtErrorCode =
   | 'method_not_allowed'
   | 'too_many_connections'
   | 'hub_closed'
+  | 'unavailable'
   | 'replica_set_required'
   | 'history_lost'
   | 'internal'

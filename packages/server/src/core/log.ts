@@ -44,6 +44,28 @@ export type LogRead =
     }
 
 /**
+ * Entries the log lost before telling its listeners about them, such as events Redis pub/sub
+ * published while this node was cut off. Subscribers that may have missed them start over.
+ */
+export interface LogGap {
+  /** Delivery continues after this id: the position a reset subscriber resumes from. */
+  readonly id: string
+  readonly reason: ResetReason
+}
+
+/** The health of a log that depends on another service, shown by `hub.stats()`. */
+export interface LogStatus {
+  /** `degraded`: the service is unreachable; publishes wait (bounded) or fail. */
+  readonly state: 'ok' | 'degraded'
+  /** Why it is degraded, without credentials or server error text. */
+  readonly detail?: string | undefined
+  /** Appends accepted but not yet confirmed by the service. */
+  readonly pending?: number | undefined
+  /** Gaps signalled to subscribers since the log started. */
+  readonly gaps?: number | undefined
+}
+
+/**
  * A delivery log. `memoryLog()` is the embedded default; durable and shared logs
  * (MongoDB, Redis) implement the same contract.
  *
@@ -59,8 +81,14 @@ export interface Log {
   read(afterId: string, limit: number): Promise<LogRead>
   /** The id of the newest entry (or of the log's origin when empty). */
   head(): string
-  /** Called with each new entry, in order. Returns the unsubscribe function. */
-  subscribe(listener: (entry: LogEntry) => void): () => void
+  /**
+   * Called with each new entry, in order. Returns the unsubscribe function. A log that can
+   * lose entries before telling listeners (a pub/sub bus) calls `onGap` first, in order
+   * with the entries; `head()` then is the gap's id.
+   */
+  subscribe(listener: (entry: LogEntry) => void, onGap?: (gap: LogGap) => void): () => void
+  /** Health, for logs that depend on another service. */
+  status?(): LogStatus
   /** Releases the log's resources. */
   close?(): Promise<void>
 }

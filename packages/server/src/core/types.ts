@@ -2,7 +2,8 @@
  * Public types of the hub.
  * @module
  */
-import type { Log } from './log.js'
+import type { Log, LogStatus } from './log.js'
+import type { PresenceBackend } from './presence.js'
 
 /** Event names mapped to their payload types, declared once and shared with the client. */
 export type EventMap = Record<string, unknown>
@@ -68,6 +69,12 @@ export interface HubOptions<Id extends Identity = Identity> {
   /** Where events get their ids and are kept for resume. @default memoryLog() */
   log?: Log
   /**
+   * Shares presence with other nodes, so `hub.presence.online()` and `rt.presence` events
+   * cover the whole cluster (e.g. `redisPresence` from `@rt/server/redis`). Closed with the hub.
+   * @default this process only
+   */
+  presence?: PresenceBackend
+  /**
    * Identifies the caller before any stream opens; `null` answers 401.
    * @default every request is anonymous (`{}`)
    */
@@ -88,6 +95,14 @@ export interface HubOptions<Id extends Identity = Identity> {
    * @default 1_048_576
    */
   maxBufferedBytes?: number
+  /**
+   * Under load, how long writes to a connection may wait to be coalesced, in ms. A hub
+   * that flushed within this window delays its next flush to the window's end, so events
+   * published meanwhile share one write; an idle hub writes on the next tick. `0` writes
+   * every tick.
+   * @default 4
+   */
+  coalesceMs?: number
   /** Longest a long-poll request waits for new events, in ms. @default 25_000 */
   pollTimeoutMs?: number
   /** Topics one request may subscribe to; more answer 400. @default 100 */
@@ -149,5 +164,7 @@ export interface HubStats {
   readonly delivered: number
   /** Connections closed by the hub because they fell behind. */
   readonly dropped: number
+  /** The log's health, when it depends on another service (Redis). */
+  readonly log?: LogStatus | undefined
   readonly sources: ReadonlyArray<{ readonly name: string } & SourceStatus>
 }

@@ -13,7 +13,10 @@ export interface HandlesRequests {
   handle(req: RtRequest): Promise<HubResponse>
 }
 
-/** A Node request handler; also valid Express middleware. */
+/**
+ * A Node request handler; also valid Express middleware. It never rejects: an unexpected
+ * error goes to `next` when given (Express), or answers 500.
+ */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>
 
 /**
@@ -27,9 +30,15 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * ```
  */
 export function toNodeHandler(hub: HandlesRequests): NodeHandler {
-  return async (req, res) => {
-    const response = await hub.handle(fromNodeRequest(req, res))
-    sendNodeResponse(response, res)
+  return async (req, res, next) => {
+    try {
+      sendNodeResponse(await hub.handle(fromNodeRequest(req, res)), res)
+    } catch (error) {
+      // Never an unhandled rejection: hand the error to Express, or answer 500 ourselves.
+      if (next !== undefined) return next(error)
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+      res.end('{"error":{"code":"internal","message":"internal error"}}')
+    }
   }
 }
 

@@ -13,8 +13,7 @@ function headerGetter(req: IncomingMessage): RtRequest['headers'] {
 
 function readBody(req: IncomingMessage, parsed: unknown, limit: number): Promise<string> {
   // A body parser (express.json(), Fastify, koa-body) may have read the stream already.
-  const tooLarge = () =>
-    new RtError('payload_too_large', `request body is larger than ${limit} bytes`, { status: 413 })
+  const tooLarge = () => new RtError('payload_too_large', `request body is larger than ${limit} bytes`, { status: 413 })
   if (parsed !== undefined) {
     const text = typeof parsed === 'string' ? parsed : JSON.stringify(parsed)
     return Buffer.byteLength(text) > limit ? Promise.reject(tooLarge()) : Promise.resolve(text)
@@ -39,6 +38,19 @@ function readBody(req: IncomingMessage, parsed: unknown, limit: number): Promise
 }
 
 /**
+ * The request target as a URL. A target `new URL` rejects (`//host:99999/…`, an absolute
+ * form with a bad host) must not throw out of the handler: only the query matters to the hub.
+ */
+function targetUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://localhost')
+  } catch {
+    const query = target.indexOf('?')
+    return new URL(query === -1 ? '/' : `/${target.slice(query)}`, 'http://localhost')
+  }
+}
+
+/**
  * Translates a Node request into the hub's framework-neutral request. Pass the response
  * too, so a waiting long-poll request ends when the client goes away, and the body if a
  * framework already parsed it (`req.body` is used otherwise, as Express sets it).
@@ -53,7 +65,7 @@ export function fromNodeRequest(
   let controller: AbortController | undefined
   return {
     method: req.method ?? 'GET',
-    url: new URL(path, 'http://localhost'),
+    url: targetUrl(path),
     headers: headerGetter(req),
     raw: req,
     readBody: (limit) => readBody(req, parsedBody, limit),

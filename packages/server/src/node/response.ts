@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HubResponse, StreamHandle, StreamSink } from '../index.js'
 
+const EMPTY = new Uint8Array(0)
+
 /** Writes through the response: HTTP/2, pipelined requests, anything unusual. */
 class ResponseSink implements StreamSink {
   constructor(private readonly res: ServerResponse) {}
@@ -12,7 +14,10 @@ class ResponseSink implements StreamSink {
     return this.res.writableLength
   }
   onDrain(listener: () => void): void {
-    this.res.once('drain', listener)
+    // Not 'drain': it follows only a write that passed the high-water mark, and the hub may
+    // wait below it. An empty write's callback runs once the bytes before it are sent.
+    if (this.res.writableEnded) queueMicrotask(listener)
+    else this.res.write(EMPTY, () => listener())
   }
   end(): void {
     this.res.end()
@@ -39,7 +44,9 @@ class SocketSink implements StreamSink {
     return this.socket.writableLength
   }
   onDrain(listener: () => void): void {
-    this.socket.once('drain', listener)
+    // As in ResponseSink; this also answers (with an error) once the socket is destroyed.
+    if (this.socket.writableEnded) queueMicrotask(listener)
+    else this.socket.write(EMPTY, () => listener())
   }
   end(): void {
     this.res.end()
@@ -51,7 +58,8 @@ class SocketSink implements StreamSink {
 
 function openSink(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>): StreamSink {
   const socket = res.socket
-  const direct = socket !== null && res.req.httpVersionMajor === 1
+  // Not when middleware chose its own framing: raw bytes under a chunked header corrupt the body.
+  const direct = socket !== null && res.req.httpVersionMajor === 1 && !res.hasHeader('transfer-encoding')
   if (direct) {
     // Decided when the head is written: no chunked framing, the connection closes at the end.
     res.useChunkedEncodingByDefault = false
@@ -78,6 +86,14 @@ export function sendNodeResponse(response: HubResponse, res: ServerResponse): vo
   }
   // Each event is one small write; send it now rather than waiting to fill a packet.
   res.socket?.setNoDelay(true)
-  const stream: StreamHandle = response.open(openSink(res, response.status, response.headers))
+  let sink: StreamSink
+  try {
+    sink = openSink(res, response.status, response.headers)
+  } catch (error) {
+    // Middleware already sent a head, say: free the reservation, then let the caller report.
+    response.cancel()
+    throw error
+  }
+  const stream: StreamHandle = response.open(sink)
   res.once('close', () => stream.close())
 }
