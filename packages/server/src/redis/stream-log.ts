@@ -1,0 +1,389 @@
+/**
+ * `redisLog`: a shared, durable delivery log on a Redis stream, tailed by every node.
+ * @module
+ */
+import {
+  isRtError,
+  type Log,
+  type LogAppend,
+  type LogEntry,
+  type LogGap,
+  type LogRead,
+  type LogStatus,
+  RtError,
+} from '../index.js'
+import { connect, positiveInt, type RedisLike, type RedisTarget, randomId, unavailable } from './client.js'
+import { Progress, Ring } from './ring.js'
+import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
+
+/** Options of {@link redisLog}. */
+export interface RedisLogOptions {
+  /**
+   * Entries kept in the stream (trimmed with `MAXLEN ~`, so Redis may keep somewhat more).
+   * A client whose id was trimmed gets `rt.reset`.
+   * @default 100_000
+   */
+  maxLen?: number
+  /** Also trim entries older than this (`MINID ~`). @default no age limit */
+  maxAgeMs?: number
+  /** Newest entries each node keeps in memory, so most resumes need no round trip. @default 10_000 */
+  cache?: number
+  /** Publishes that may wait for an unreachable Redis at once; past that `publish` fails at once. @default 1_000 */
+  maxPending?: number
+  /**
+   * How long a publish waits for an unreachable Redis. It then fails with code
+   * `unavailable` and is guaranteed not to have been appended.
+   * @default 10_000
+   */
+  publishTimeoutMs?: number
+  /** How long a resume waits for this node's tail to reach an id another node delivered. @default 5_000 */
+  catchUpMs?: number
+}
+
+interface Subscriber {
+  entry(entry: LogEntry): void
+  gap?: ((gap: LogGap) => void) | undefined
+}
+
+/** A position: the stream id `<ms>-<seq>`, where `seq` is the log's own counter. */
+interface Position {
+  readonly ms: number
+  readonly seq: number
+  readonly text: string
+}
+
+const DIGITS = /^\d{1,15}$/
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+function position(text: string): Position {
+  const dash = text.indexOf('-')
+  return { ms: Number(text.slice(0, dash)), seq: Number(text.slice(dash + 1)), text }
+}
+
+// The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
+// a counter. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
+// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq)
+// ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or ''
+const APPEND = new Script(`${ensureEpoch('KEYS[2]')}
+local key = ARGV[2]
+if key ~= '' then
+  local id = redis.call('HGET', KEYS[3], key)
+  if id then
+    local found = redis.call('XRANGE', KEYS[1], id, id)
+    if found[1] then return {epoch, id, '1', found[1][2]} end
+  end
+end
+local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+${SERVER_MS}
+local floor = tonumber(redis.call('HGET', KEYS[2], 'ms') or '0')
+if ms < floor then ms = floor end
+local msText = string.format('%.0f', ms)
+redis.call('HSET', KEYS[2], 'ms', msText)
+local id = msText .. '-' .. string.format('%.0f', seq)
+local fields = {'t', ARGV[5], 'p', ARGV[6], 'd', ARGV[7]}
+if ARGV[8] ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = ARGV[8] end
+if key ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = key end
+if ARGV[3] ~= '0' then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], id, unpack(fields))
+else
+  redis.call('XADD', KEYS[1], id, unpack(fields))
+end
+if ARGV[4] ~= '0' then
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[4])))
+end
+if key ~= '' then
+  redis.call('HSET', KEYS[3], key, id)
+  redis.call('ZADD', KEYS[4], seq, key)
+end
+local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+if oldest[2] then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+  local firstSeq = seq + 1
+  if first then firstSeq = tonumber(string.match(first[1], '-(%d+)$')) end
+  if tonumber(oldest[2]) < firstSeq then
+    local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', firstSeq), 'LIMIT', 0, 500)
+    redis.call('HDEL', KEYS[3], unpack(gone))
+    redis.call('ZREM', KEYS[4], unpack(gone))
+  end
+end
+return {epoch, id, '0'}`)
+
+// Everything needed to judge a resume position, in one atomic look. KEYS: stream, meta.
+// ARGV: position, count.
+const READ = new Script(`
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local exact = 0
+if ARGV[1] ~= '0-0' then exact = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) end
+local page = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+local firstId = ''
+if first then firstId = first[1] end
+return {meta[1] or '', meta[2] or '0', firstId, exact, page}`)
+
+// Where the stream stands. KEYS: stream, meta; ARGV: candidate epoch.
+const STATE = new Script(`${ensureEpoch('KEYS[2]')}
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local lastId = '0-0'
+if last then lastId = last[1] end
+return {epoch, redis.call('HGET', KEYS[2], 'seq') or '0', lastId}`)
+
+type RawEntry = [string, string[]]
+
+/** The entries of a one-stream `XREAD` reply: an array in RESP2, a map in RESP3. */
+function xreadEntries(reply: unknown): RawEntry[] {
+  if (reply === null || typeof reply !== 'object') return []
+  if (Array.isArray(reply)) return ((reply[0] as [string, RawEntry[]] | undefined)?.[1] ?? []) as RawEntry[]
+  const values = reply instanceof Map ? [...reply.values()] : Object.values(reply)
+  return (values[0] ?? []) as RawEntry[]
+}
+
+/**
+ * A shared, durable delivery log on a Redis stream: appends from any node, resume on any
+ * node, retention by length and/or age. Each node tails the stream with `XREAD BLOCK` on a
+ * connection of its own and tells its listeners in stream order; it keeps the newest
+ * `cache` entries in memory and reads older ones with `XRANGE`.
+ *
+ * Ids look like `<epoch>.<ms>-<seq>`: `<ms>-<seq>` is the entry's stream id (`seq` is a
+ * counter of the log, so evicted and unknown ids are told apart exactly) and the epoch is
+ * stored beside the stream, so an id from another stream, or from before the stream was
+ * lost, is `unknown`. A duplicate `key` (a source's resume position) returns the first
+ * entry, atomically, for as long as that entry is retained.
+ *
+ * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
+ * `<stream>:meta`, `<stream>:keys` and `<stream>:keyseq`; on Redis Cluster give the name a
+ * hash tag (`{rt}:events`) so they share a slot. Needs Redis 6.2+. Resolves once tailing.
+ *
+ * @example
+ * ```ts
+ * import { redisLog } from '@rt/server/redis'
+ * const log = await redisLog({ url: process.env.REDIS_URL, stream: 'rt:events' }, { maxAgeMs: 86_400_000 })
+ * const hub = createHub({ log })
+ * ```
+ */
+export async function redisLog(
+  target: RedisTarget & { readonly stream: string },
+  options: RedisLogOptions = {},
+): Promise<Log> {
+  const who = 'redisLog'
+  const stream = target.stream
+  if (typeof stream !== 'string' || stream === '') throw new RtError('invalid_option', `${who}: stream is required`)
+  const maxLen = positiveInt(who, 'maxLen', options.maxLen, 100_000)
+  const maxAgeMs = options.maxAgeMs === undefined ? 0 : positiveInt(who, 'maxAgeMs', options.maxAgeMs, 0)
+  const cache = positiveInt(who, 'cache', options.cache, 10_000)
+  const maxPending = positiveInt(who, 'maxPending', options.maxPending, 1_000)
+  const publishTimeoutMs = positiveInt(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
+  const catchUpMs = positiveInt(who, 'catchUpMs', options.catchUpMs, 5_000)
+  const metaKey = `${stream}:meta`
+  const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
+
+  const conns = await connect(target, who)
+  const ring = new Ring(cache)
+  const progress = new Progress()
+  const subscribers = new Set<Subscriber>()
+  let epoch = ''
+  /** Stream id of the last entry told to listeners. */
+  let cursor = '0-0'
+  let gaps = 0
+  let pending = 0
+  let closed = false
+
+  function toEntry(id: string, fields: readonly string[]): LogEntry {
+    const f = new Map<string, string>()
+    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string)
+    const to = f.get('u')
+    return {
+      id: `${epoch}.${id}`,
+      type: f.get('t') ?? '',
+      topic: f.get('p') ?? '',
+      to: to === undefined ? undefined : (JSON.parse(to) as string[]),
+      data: JSON.parse(f.get('d') ?? 'null'),
+      ts: position(id).ms,
+      key: f.get('k'),
+    }
+  }
+
+  /**
+   * Where the stream stands; restarts this node's view when it is not the stream we tailed
+   * (Redis lost it, or went back in time). Resolves to whether it restarted.
+   */
+  async function settle(first: boolean): Promise<boolean> {
+    let [e, seqText, lastId] = (await STATE.run(conns.client, [stream, metaKey], [randomId()])) as string[]
+    const last = position(lastId as string)
+    const rolledBack = e === epoch && (Number(seqText) < ring.last || last.seq < ring.last)
+    if (!first && e === epoch && !rolledBack) return false
+    if (rolledBack) {
+      // Redis went back in time: the next ids would repeat delivered ones; new epoch.
+      e = (await ROTATE_EPOCH.run(conns.client, [metaKey], [epoch, randomId()])) as string
+    }
+    epoch = e as string
+    cursor = last.text
+    ring.restart(last.seq)
+    if (first) return true
+    gaps++
+    const gap: LogGap = { id: `${epoch}.${cursor}`, reason: 'unknown' }
+    for (const sub of subscribers) sub.gap?.(gap)
+    progress.wake()
+    return true
+  }
+
+  async function tail(reader: RedisLike): Promise<void> {
+    let failures = 0
+    while (!closed) {
+      try {
+        if (failures > 0) await settle(false)
+        const reply = await reader.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', '5000', 'STREAMS', stream, cursor])
+        failures = 0
+        for (const [id, fields] of xreadEntries(reply)) {
+          const seq = position(id).seq
+          // Not after what we told: the stream was deleted or replaced under us.
+          if (seq <= ring.last) {
+            if (!(await settle(false))) cursor = id
+            break
+          }
+          const entry = toEntry(id, fields)
+          cursor = id
+          ring.push(seq, entry)
+          for (const sub of subscribers) sub.entry(entry)
+        }
+        progress.wake()
+      } catch {
+        if (closed) return
+        failures++
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** failures)))
+      }
+    }
+  }
+
+  /** Parses `<epoch>.<ms>-<seq>`; another log's id is `unknown`, garbage `malformed`. */
+  function parse(id: string): Position | 'malformed' | 'unknown' {
+    const dash = id.lastIndexOf('-')
+    if (dash <= 0 || !DIGITS.test(id.slice(dash + 1)) || CONTROL.test(id)) return 'malformed'
+    const dot = id.lastIndexOf('.', dash)
+    if (dot <= 0 || id.slice(0, dot) !== epoch) return 'unknown'
+    const ms = id.slice(dot + 1, dash)
+    if (!DIGITS.test(ms)) return 'malformed'
+    return position(id.slice(dot + 1))
+  }
+
+  async function readStored(after: Position, limit: number): Promise<LogRead> {
+    const reply = (await READ.run(conns.client, [stream, metaKey], [after.text, String(limit)])) as [
+      string,
+      string,
+      string,
+      number,
+      RawEntry[],
+    ]
+    const [metaEpoch, metaSeq, firstId, exact, page] = reply
+    const newest = Number(metaSeq)
+    if (metaEpoch !== epoch || after.seq > newest) return { ok: false, reason: 'unknown' }
+    const first = firstId === '' ? null : position(firstId).seq
+    // Our seq, their ms: a forged or mangled id.
+    if (exact === 0 && first !== null && after.seq >= first && after.seq > 0) return { ok: false, reason: 'unknown' }
+    if (exact === 0 && after.seq < newest && (first === null || first > after.seq + 1)) {
+      return { ok: false, reason: 'evicted' }
+    }
+    // Only entries listeners were told about, so the seam between replay and live stays exact.
+    const told = ring.last
+    const entries: LogEntry[] = []
+    for (const [id, fields] of page) {
+      const seq = position(id).seq
+      if (seq > told) break
+      entries.push(ring.get(seq) ?? toEntry(id, fields))
+    }
+    const lastSeq = entries.length === 0 ? after.seq : position(page[entries.length - 1]?.[0] as string).seq
+    return { ok: true, entries, more: entries.length === limit && lastSeq < told }
+  }
+
+  await settle(true)
+  const reader = await conns.dedicated()
+  void tail(reader)
+
+  return {
+    async append(input: LogAppend): Promise<LogEntry> {
+      if (closed) throw new RtError('hub_closed', `${who}: closed`)
+      // Redis reachable: the command is written at once. Unreachable: it waits, bounded.
+      const ready = conns.client.isReady
+      if (!ready && pending >= maxPending) {
+        throw unavailable(who, undefined, `${pending} publishes are waiting for Redis`)
+      }
+      const signal = ready ? undefined : AbortSignal.timeout(publishTimeoutMs)
+      pending++
+      try {
+        const args = [
+          randomId(),
+          input.key ?? '',
+          String(maxLen),
+          String(maxAgeMs),
+          input.type,
+          input.topic,
+          JSON.stringify(input.data),
+          input.to === undefined ? '' : JSON.stringify(input.to),
+        ]
+        const reply = (await APPEND.run(conns.client, keys, args, signal)) as [string, string, string, string[]?]
+        const [e, id, duplicate, fields] = reply
+        if (duplicate === '1' && fields !== undefined) {
+          return e === epoch
+            ? (ring.get(position(id).seq) ?? toEntry(id, fields))
+            : { ...toEntry(id, fields), id: `${e}.${id}` }
+        }
+        return {
+          id: `${e}.${id}`,
+          type: input.type,
+          topic: input.topic,
+          to: input.to,
+          data: input.data,
+          ts: position(id).ms,
+          key: input.key,
+        }
+      } catch (error) {
+        if (isRtError(error)) throw error
+        throw unavailable(who, error)
+      } finally {
+        pending--
+      }
+    },
+
+    async read(afterId: string, limit: number): Promise<LogRead> {
+      let after = parse(afterId)
+      if (typeof after !== 'string' && after.seq > ring.last) {
+        // An id another node delivered before this node's tail got there.
+        const want = after.seq
+        const from = epoch
+        await progress.until(() => epoch !== from || ring.last >= want, catchUpMs)
+        after = parse(afterId)
+      }
+      if (typeof after === 'string') return { ok: false, reason: after }
+      if (after.seq >= ring.base && after.seq <= ring.last) {
+        const held = ring.get(after.seq)
+        if (held !== undefined && held.id !== afterId) return { ok: false, reason: 'unknown' }
+        return { ok: true, ...ring.after(after.seq, limit) }
+      }
+      const page = await readStored(after, limit)
+      // Valid, but this node's tail is stuck behind it: let the client retry.
+      if (page.ok && after.seq > ring.last) throw unavailable(who, undefined, 'this node is behind the stream')
+      return page
+    },
+
+    head: () => `${epoch}.${cursor}`,
+
+    subscribe(listener, onGap) {
+      const sub: Subscriber = { entry: listener, gap: onGap }
+      subscribers.add(sub)
+      return () => subscribers.delete(sub)
+    },
+
+    status(): LogStatus {
+      const up = conns.up
+      return { state: up ? 'ok' : 'degraded', detail: up ? undefined : 'redis unreachable', pending, gaps }
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      subscribers.clear()
+      progress.wake()
+      await conns.close()
+    },
+  }
+}
