@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  isRtError,
   type Log,
   type LogAppend,
   type LogEntry,
@@ -14,6 +13,7 @@ import {
   type ResetReason,
   RtError,
 } from '../index.js'
+import { boundedWrites } from './bounded-writes.js'
 import { connect, positiveInt, type RedisTarget, randomId, unavailable } from './client.js'
 import { Progress, Ring } from './ring.js'
 import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
@@ -118,12 +118,12 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
   const metaKey = `${channel}:meta`
 
   const conns = await connect(target, who)
+  const writes = boundedWrites(who, () => conns.client.isReady, maxPending, publishTimeoutMs)
   const ring = new Ring(capacity)
   const progress = new Progress()
   const subscribers = new Set<Subscriber>()
   let epoch: string | null = null
   let gaps = 0
-  let pending = 0
   let closed = false
 
   const idOf = (seq: number) => `${epoch}-${seq}`
@@ -211,14 +211,7 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
   return {
     async append(input: LogAppend): Promise<LogEntry> {
       if (closed) throw new RtError('hub_closed', `${who}: closed`)
-      // Redis reachable: the command is written at once. Unreachable: it waits, bounded.
-      const ready = conns.client.isReady
-      if (!ready && pending >= maxPending) {
-        throw unavailable(who, undefined, `${pending} publishes are waiting for Redis`)
-      }
-      const signal = ready ? undefined : AbortSignal.timeout(publishTimeoutMs)
-      pending++
-      try {
+      return writes.run(async (signal) => {
         const body: Body = { t: input.type, p: input.topic, d: input.data }
         if (input.to !== undefined) body.u = [...input.to]
         if (input.key !== undefined) body.k = input.key
@@ -239,12 +232,7 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
           ts: Number(t),
           key: input.key,
         }
-      } catch (error) {
-        if (isRtError(error)) throw error
-        throw unavailable(who, error)
-      } finally {
-        pending--
-      }
+      })
     },
 
     async read(afterId: string, limit: number): Promise<LogRead> {
@@ -270,7 +258,12 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
 
     status(): LogStatus {
       const up = conns.up
-      return { state: up ? 'ok' : 'degraded', detail: up ? undefined : 'redis unreachable', pending, gaps }
+      return {
+        state: up ? 'ok' : 'degraded',
+        detail: up ? undefined : 'redis unreachable',
+        pending: writes.pending,
+        gaps,
+      }
     },
 
     async close() {

@@ -3,7 +3,6 @@
  * @module
  */
 import {
-  isRtError,
   type Log,
   type LogAppend,
   type LogEntry,
@@ -12,6 +11,7 @@ import {
   type LogStatus,
   RtError,
 } from '../index.js'
+import { boundedWrites } from './bounded-writes.js'
 import { connect, positiveInt, type RedisLike, type RedisTarget, randomId, unavailable } from './client.js'
 import { Progress, Ring } from './ring.js'
 import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
@@ -178,6 +178,7 @@ export async function redisLog(
   const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
 
   const conns = await connect(target, who)
+  const writes = boundedWrites(who, () => conns.client.isReady, maxPending, publishTimeoutMs)
   const ring = new Ring(cache)
   const progress = new Progress()
   const subscribers = new Set<Subscriber>()
@@ -185,7 +186,6 @@ export async function redisLog(
   /** Stream id of the last entry told to listeners. */
   let cursor = '0-0'
   let gaps = 0
-  let pending = 0
   let closed = false
 
   function toEntry(id: string, fields: readonly string[]): LogEntry {
@@ -232,9 +232,13 @@ export async function redisLog(
     while (!closed) {
       try {
         if (failures > 0) await settle(false)
-        const reply = await reader.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', '5000', 'STREAMS', stream, cursor])
+        const reply = await reader.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', '1000', 'STREAMS', stream, cursor])
         failures = 0
-        for (const [id, fields] of xreadEntries(reply)) {
+        const entries = xreadEntries(reply)
+        // Quiet for a second: check the stream is still ours. A stream deleted and written
+        // again may carry ids that sort before our cursor, which XREAD would never return.
+        if (entries.length === 0) await settle(false)
+        for (const [id, fields] of entries) {
           const seq = position(id).seq
           // Not after what we told: the stream was deleted or replaced under us.
           if (seq <= ring.last) {
@@ -302,14 +306,7 @@ export async function redisLog(
   return {
     async append(input: LogAppend): Promise<LogEntry> {
       if (closed) throw new RtError('hub_closed', `${who}: closed`)
-      // Redis reachable: the command is written at once. Unreachable: it waits, bounded.
-      const ready = conns.client.isReady
-      if (!ready && pending >= maxPending) {
-        throw unavailable(who, undefined, `${pending} publishes are waiting for Redis`)
-      }
-      const signal = ready ? undefined : AbortSignal.timeout(publishTimeoutMs)
-      pending++
-      try {
+      return writes.run(async (signal) => {
         const args = [
           randomId(),
           input.key ?? '',
@@ -336,12 +333,7 @@ export async function redisLog(
           ts: position(id).ms,
           key: input.key,
         }
-      } catch (error) {
-        if (isRtError(error)) throw error
-        throw unavailable(who, error)
-      } finally {
-        pending--
-      }
+      })
     },
 
     async read(afterId: string, limit: number): Promise<LogRead> {
@@ -375,7 +367,12 @@ export async function redisLog(
 
     status(): LogStatus {
       const up = conns.up
-      return { state: up ? 'ok' : 'degraded', detail: up ? undefined : 'redis unreachable', pending, gaps }
+      return {
+        state: up ? 'ok' : 'degraded',
+        detail: up ? undefined : 'redis unreachable',
+        pending: writes.pending,
+        gaps,
+      }
     },
 
     async close() {
