@@ -43,7 +43,7 @@ export interface Result {
   heapPerConnKB: number
   rate: { p50: number; p95: number; p99: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
   max: { deliveredPerSec: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
-  targeted?: { cpuUsPerEvent: number; cpuUsPerDelivery: number }
+  targeted?: { cpuUsPerEvent: number; cpuUsPerDelivery: number; fixed20UsPerEvent: number }
   storm?: { resumedMs: number; lost: number; duplicates: number }
 }
 
@@ -53,7 +53,13 @@ const cpuSince = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => b.user - a.user + (
 async function measure(server: ServerName, conns: number, run: number): Promise<Result> {
   const children: ChildProcess[] = []
   try {
-    const srv = spawnTs(`servers/${server}.ts`, [], ['--expose-gc'])
+    // BENCH_CPU_PROF=dir: profile each server process (node --cpu-prof) into dir.
+    const profile = process.env.BENCH_CPU_PROF
+    const srv = spawnTs(
+      `servers/${server}.ts`,
+      [],
+      ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+    )
     children.push(srv)
     const { port, path } = await next<{ port: number; path: string }>(srv, 'ready')
     const origin = `http://127.0.0.1:${port}`
@@ -131,22 +137,31 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
       }
     }
 
-    // Targeted: each event to 1% of the users.
+    // Targeted: each event to 1% of the users, then to a fixed 20 users, so the cost per
+    // event can be compared as idle connections grow.
     let targeted: Result['targeted']
     if (server !== 'durable') {
+      const run = async (recipients: number) => {
+        await ask(load, { cmd: 'reset', strict: false }, 'resetDone')
+        const t0 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+        await ask(
+          srv,
+          { cmd: 'targeted', count: phase.targetedEvents, recipients, users: conns, size: phase.payloadBytes },
+          'targetedDone',
+        )
+        const expected = phase.targetedEvents * recipients
+        await ask(load, { cmd: 'waitTotal', total: expected, timeoutMs: 60_000 }, 'waited', 70_000)
+        const t1 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
+        return cpuSince(t0.cpu, t1.cpu)
+      }
       const recipients = Math.max(1, Math.round(conns / 100))
-      await ask(load, { cmd: 'reset', strict: false }, 'resetDone')
-      u0 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
-      await ask(
-        srv,
-        { cmd: 'targeted', count: phase.targetedEvents, recipients, users: conns, size: phase.payloadBytes },
-        'targetedDone',
-      )
-      const expected = phase.targetedEvents * recipients
-      await ask(load, { cmd: 'waitTotal', total: expected, timeoutMs: 60_000 }, 'waited', 70_000)
-      u1 = await ask<Usage>(srv, { cmd: 'usage' }, 'usage')
-      const us = cpuSince(u0.cpu, u1.cpu)
-      targeted = { cpuUsPerEvent: us / phase.targetedEvents, cpuUsPerDelivery: us / expected }
+      const us = await run(recipients)
+      const fixed = await run(20)
+      targeted = {
+        cpuUsPerEvent: us / phase.targetedEvents,
+        cpuUsPerDelivery: us / (phase.targetedEvents * recipients),
+        fixed20UsPerEvent: fixed / phase.targetedEvents,
+      }
     }
 
     return {
@@ -161,7 +176,12 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
       storm,
     }
   } finally {
-    for (const child of children) child.kill('SIGKILL')
+    const [srv] = children
+    if (srv !== undefined && srv.exitCode === null) {
+      await ask(srv, { cmd: 'exit' }, 'exiting', 5_000).catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 300))
+    }
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
   }
 }
 

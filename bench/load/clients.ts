@@ -171,7 +171,8 @@ serve({
   storm: async (m: Message) => {
     for (const conn of conns) conn.close()
     const started = nowMs()
-    await inBatches(conns, 500, (conn) => openSse(conn.user, conn.lastId, conn))
+    // All at once, as after a server restart or a network blip.
+    await Promise.all(conns.map((conn) => openSse(conn.user, conn.lastId, conn)))
     const caughtUp = await waitUntil(() => conns.every((c) => c.lastSeq >= (m.seq as number)), 60_000)
     return { stormDone: true, caughtUp, ms: nowMs() - started }
   },

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createChannel, createSession, type Session } from 'better-sse'
-import { runServer } from './harness.js'
+import { BACKLOG, runServer } from './harness.js'
 
 const channel = createChannel()
 const byUser = new Map<string, Session>()
@@ -18,7 +18,9 @@ const server = createServer(async (req, res) => {
 await runServer({
   path: '/events?u=',
   listen: () =>
-    new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))),
+    new Promise((resolve) =>
+      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
+    ),
   broadcast: (payload) => {
     channel.broadcast(payload, 'tick')
   },

@@ -5,6 +5,12 @@
 import { type Message, serve } from '../lib/ipc.js'
 import { nowMs } from '../lib/stats.js'
 
+/**
+ * Listen backlog for every benchmarked server. Node's default (511) overflows when thousands
+ * of clients reconnect at once, and a dropped SYN is retried only after a second.
+ */
+export const BACKLOG = 4096
+
 export interface BenchServer {
   /** Starts listening on a free loopback port; resolves to it. */
   listen(): Promise<number>
@@ -41,6 +47,11 @@ export async function runServer(server: BenchServer): Promise<void> {
       return { gcDone: true, rss: mem.rss, heap: mem.heapUsed }
     },
     seq: () => ({ seq }),
+    // A clean exit, so `--cpu-prof` gets to write its profile.
+    exit: () => {
+      setImmediate(() => process.exit(0))
+      return { exiting: true }
+    },
     resetSeq: () => {
       seq = 0
       return { seqReset: true }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHub, memoryLog } from '@rt/server'
 import { toNodeHandler } from '@rt/server/node'
-import { runServer } from './harness.js'
+import { BACKLOG, runServer } from './harness.js'
 
 const hub = createHub<Record<string, unknown>, { userId: string }>({
   log: memoryLog({ capacity: 200_000 }),
@@ -15,7 +15,9 @@ const server = createServer(toNodeHandler(hub))
 await runServer({
   path: '/events?topics=all&u=',
   listen: () =>
-    new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))),
+    new Promise((resolve) =>
+      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
+    ),
   broadcast: (payload) => {
     void hub.publish({ type: 'tick', topic: 'all', data: payload })
   },

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { runServer } from './harness.js'
+import { BACKLOG, runServer } from './harness.js'
 
 const server = createServer()
 const io = new Server(server, { transports: ['websocket'], serveClient: false })
@@ -14,7 +14,9 @@ io.on('connection', (socket) => {
 await runServer({
   path: '/?u=',
   listen: () =>
-    new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))),
+    new Promise((resolve) =>
+      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
+    ),
   broadcast: (payload) => {
     io.emit('tick', payload)
   },
