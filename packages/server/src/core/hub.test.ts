@@ -162,20 +162,25 @@ describe('writing', () => {
     await hub.close()
   })
 
-  test('a consumer whose transport buffer stays over the cap is aborted and counted', async () => {
-    const { hub } = hubWith({ maxBufferedBytes: 1_000 })
+  test('a consumer whose transport buffer stays over the cap is told why, ended, counted, then torn down', async () => {
+    const { hub } = hubWith({ maxBufferedBytes: 1_000, heartbeatMs: 30 })
     const slow = await connect(hub)
     const fast = await connect(hub)
     slow.sink.bufferedBytes = 5_000
     await hub.publish({ type: 'm', topic: 'a', data: 'x' })
-    await Promise.all([slow.sink.writesReach(2), fast.sink.writesReach(2)])
-    expect(slow.sink.aborted).toBe(true)
-    expect(fast.sink.aborted).toBe(false)
+    await Promise.all([slow.sink.writesReach(3), fast.sink.writesReach(2)])
+    // The reason follows the backlog, then the stream ends; the others are untouched.
+    expect(slow.sink.writes.at(-1)).toBe('event: rt.closing\ndata: {"reason":"slow_consumer"}\n\n')
+    expect(slow.sink).toMatchObject({ ended: true, aborted: false })
+    expect(fast.sink).toMatchObject({ ended: false, aborted: false })
     expect(hub.stats()).toMatchObject({ dropped: 1, connections: 1, topics: { a: 1 } })
     // Nothing more is written to the dropped one.
     await hub.publish({ type: 'm', topic: 'a', data: 'y' })
     await fast.sink.writesReach(3)
-    expect(slow.sink.writes).toHaveLength(2)
+    expect(slow.sink.writes).toHaveLength(3)
+    // Its transport never drained: one heartbeat interval later it is torn down.
+    await expect.poll(() => slow.sink.aborted).toBe(true)
+    expect(fast.sink.aborted).toBe(false)
     await hub.close()
   })
 })

@@ -35,6 +35,7 @@ import {
   hasControlChars,
   type ResetReason,
 } from './wire.js'
+import { createWriter, defer } from './writer.js'
 
 /** A realtime hub; create one with {@link createHub}. */
 export interface Hub<Events extends EventMap = EventMap, Id extends Identity = Identity> {
@@ -73,8 +74,6 @@ export interface Hub<Events extends EventMap = EventMap, Id extends Identity = I
 }
 
 const REPLAY_PAGE = 500
-/** Queued bytes past which a connection's queue is written at once instead of at the flush. */
-const EARLY_WRITE_BYTES = 64 * 1024
 /** Live entries held per replaying connection before it re-reads them from the log instead. */
 const REPLAY_BUFFER_MAX = 1_000
 
@@ -88,10 +87,6 @@ const defaultTimers: Timers = {
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 }
 
-/** Runs `fn` after the current I/O callbacks, so writes made in one tick coalesce. */
-const defer: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0)
-
 const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-store, no-transform',
@@ -100,16 +95,6 @@ const SSE_HEADERS: Readonly<Record<string, string>> = {
 
 /** Reads state afresh: TypeScript keeps narrowings across `await`, the connection does not. */
 const isClosed = (conn: Connection): boolean => conn.state === 'closed'
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
 
 function plain(status: number, body: unknown, headers: Record<string, string> = {}): HubPlainResponse {
   return {
@@ -180,13 +165,19 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   const byTopic = new Map<string, Set<Connection>>()
   const byUser = new Map<string, Set<Connection>>()
   const connections = new Set<Connection>()
-  let dirty: Connection[] = []
-  let flushScheduled = false
-  let flushTimer: ReturnType<typeof setTimeout> | undefined
-  let lastFlushAt = Number.NEGATIVE_INFINITY
   let heartbeat: unknown = null
   let closed = false
   const counters = { published: 0, delivered: 0, dropped: 0 }
+  const writer = createWriter({
+    maxBufferedBytes: maxBuffered,
+    coalesceMs,
+    dropGraceMs: heartbeatMs,
+    release,
+    dropped: () => {
+      counters.dropped++
+    },
+  })
+  const { enqueue, writeQueued, room, drop } = writer
   const sources = new Map<Source<Events>, { state: SourceStatus['state']; error?: string }>()
   const retryBytes = encodeRetry(retryMs)
   /** Encoded bytes per entry, so a replayed entry is not encoded again. */
@@ -207,82 +198,6 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       encoded.set(entry, bytes)
     }
     return bytes
-  }
-
-  // --- writing -------------------------------------------------------------------------
-
-  function enqueue(conn: Connection, bytes: Uint8Array): void {
-    // A loop may still hold a connection it just dropped: its queue would grow unbounded.
-    if (conn.state === 'closed') return
-    conn.queue.push(bytes)
-    conn.queued += bytes.byteLength
-    if (conn.queued >= EARLY_WRITE_BYTES && conn.sink !== null) {
-      // A burst published without yielding to the event loop: hand it to the transport now,
-      // whose buffer (and the kernel's) absorbs it, rather than hold it all until the flush.
-      // Whether the consumer is too slow is then judged by what the transport still holds.
-      writeQueued(conn)
-      return
-    }
-    if (conn.queued > maxBuffered) {
-      drop(conn)
-      return
-    }
-    if (!conn.dirty) {
-      conn.dirty = true
-      dirty.push(conn)
-      if (!flushScheduled) scheduleFlush()
-    }
-  }
-
-  /**
-   * Idle: flush on the next turn of the event loop. Busy (flushed less than `coalesceMs`
-   * ago): wait out the window so the events arriving meanwhile share one write per
-   * connection. Per-write cost dominates fan-out, so under load this multiplies throughput
-   * for at most `coalesceMs` of added latency, and adds none at low rates.
-   */
-  function scheduleFlush(): void {
-    flushScheduled = true
-    const wait = coalesceMs - (performance.now() - lastFlushAt)
-    if (wait <= 0) defer(flush)
-    else flushTimer = setTimeout(flush, wait)
-  }
-
-  function flush(): void {
-    flushScheduled = false
-    flushTimer = undefined
-    const batch = dirty
-    dirty = []
-    for (const conn of batch) {
-      conn.dirty = false
-      writeQueued(conn)
-    }
-    // The window starts when the writes end: a flush to many sockets can outlast it.
-    lastFlushAt = performance.now()
-  }
-
-  function writeQueued(conn: Connection): void {
-    const sink = conn.sink
-    if (conn.state === 'closed' || sink === null || conn.queue.length === 0) return
-    const chunk = conn.queue.length === 1 ? (conn.queue[0] as Uint8Array) : concat(conn.queue, conn.queued)
-    conn.queue.length = 0
-    conn.queued = 0
-    sink.write(chunk)
-    if (sink.bufferedBytes > maxBuffered) drop(conn)
-  }
-
-  /** Resolves once the connection's backlog is below half its cap (or it closed). */
-  function room(conn: Connection): Promise<void> {
-    writeQueued(conn)
-    return new Promise((resolve) => {
-      // A transport's "room again" can come above that mark (a ReadableStream pulls whenever
-      // it is below its own high-water mark): check again rather than overrun the cap.
-      const check = () => {
-        const sink = conn.sink
-        if (conn.state === 'closed' || sink === null || sink.bufferedBytes <= maxBuffered / 2) resolve()
-        else sink.onDrain(check)
-      }
-      check()
-    })
   }
 
   // --- fan-out -------------------------------------------------------------------------
@@ -388,13 +303,6 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   /** Disconnects a consumer that fell behind; it resumes from the log when it reconnects. */
-  function drop(conn: Connection): void {
-    const sink = conn.sink
-    release(conn)
-    counters.dropped++
-    sink?.abort()
-  }
-
   function beat(): void {
     for (const conn of connections) if (conn.state === 'live' || conn.state === 'replaying') enqueue(conn, HEARTBEAT)
   }
@@ -678,8 +586,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       release(conn)
       sink?.end()
     }
-    // Everything queued was written above; a pending flush has nothing left to do.
-    if (flushTimer !== undefined) clearTimeout(flushTimer)
+    writer.close()
     stopHeartbeat()
     unsubscribeLog()
     try {

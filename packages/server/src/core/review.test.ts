@@ -203,16 +203,20 @@ describe('a connection dropped while the hub is still writing to it', () => {
     const sink = new TestSink()
     asStream(await hub.handle(request('?topics=a,b&presence=1&u=watcher'))).open(sink)
     await turn()
-    expect(sink.aborts).toBe(1)
+    // Dropped: told why and ended (torn down later if it never reads).
+    expect(sink.ended).toBe(true)
+    expect(sink.events.at(-1)).toMatchObject({ event: 'rt.closing', data: { reason: 'slow_consumer' } })
     expect(hub.stats()).toMatchObject({ dropped: 1, connections: 8 })
     expect(await hub.presence.online('a')).not.toContain('watcher')
     expect(await hub.presence.online('b')).toEqual([])
 
     // Later presence changes on `b` are not queued for the dropped watcher either.
+    const closingEvents = sink.events.length
     await connect(hub, '?topics=b&u=late')
     await turn()
-    expect(sink.aborts).toBe(1)
+    expect(sink.events).toHaveLength(closingEvents)
     expect(hub.stats().dropped).toBe(1)
+    await hub.close()
   })
 })
 

@@ -90,8 +90,10 @@ export interface HubOptions<Id extends Identity = Identity> {
   /** Open streams allowed in total; more answer 503. @default 100_000 */
   maxConnections?: number
   /**
-   * Bytes a connection may have queued but not yet sent. A consumer that stays above it
-   * is disconnected (reason `slow_consumer`) and resumes from the log when it reconnects.
+   * Bytes a connection may have queued but not yet sent. A consumer above it is
+   * disconnected: `rt.closing` with reason `slow_consumer` follows its backlog and the stream
+   * ends (torn down after `heartbeatMs` if the client never reads that far); it resumes
+   * from the log when it reconnects.
    * @default 1_048_576
    */
   maxBufferedBytes?: number

@@ -15,7 +15,12 @@ const HIGH_WATER_MARK = 64 * 1024
 
 class StreamControllerSink implements StreamSink {
   private drainListeners: (() => void)[] = []
+  /** No more writes: ended, aborted or cancelled. */
   done = false
+  /** Ended with bytes still queued: closes when they are read. */
+  private ending = false
+  /** The controller is closed or errored. */
+  closed = false
   constructor(private readonly controller: ReadableStreamDefaultController<Uint8Array>) {}
   write(chunk: Uint8Array): void {
     if (!this.done) this.controller.enqueue(chunk)
@@ -27,19 +32,28 @@ class StreamControllerSink implements StreamSink {
     this.drainListeners.push(listener)
   }
   drained(): void {
+    if (this.ending && this.controller.desiredSize === HIGH_WATER_MARK) this.close()
     const listeners = this.drainListeners
     this.drainListeners = []
     for (const listener of listeners) listener()
   }
+  /** Closes once the client has read what is queued; until then `abort` can still cut it. */
   end(): void {
     if (this.done) return
     this.done = true
-    this.controller.close()
+    if (this.controller.desiredSize === HIGH_WATER_MARK) this.close()
+    else this.ending = true
   }
   abort(): void {
-    if (this.done) return
+    if (this.closed) return
     this.done = true
+    this.closed = true
     this.controller.error(new Error('stream closed by the server: the client fell behind'))
+  }
+  private close(): void {
+    this.ending = false
+    this.closed = true
+    this.controller.close()
   }
 }
 
@@ -88,7 +102,10 @@ export function toResponse(response: HubResponse, signal?: AbortSignal): Respons
         sink?.drained()
       },
       cancel() {
-        if (sink) sink.done = true
+        if (sink) {
+          sink.done = true
+          sink.closed = true
+        }
         close()
       },
     },
