@@ -1,11 +1,11 @@
 /**
- * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3]`
+ * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]`
  *
  * Each server and each load generator runs in its own process on loopback. Results: raw
  * JSON in bench/results/, tables and charts in docs/benchmarks.md.
  */
-import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { ask, next, spawnTs } from './lib/ipc.js'
 import { writeReport } from './lib/report.js'
@@ -185,8 +185,15 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
   }
 }
 
-const results: Result[] = []
-for (const conns of connCounts) {
+// --report-only: rewrite the report from the saved full run (and re-measure the hub alone).
+const saved = flags.has('report-only')
+  ? (JSON.parse(readFileSync(new URL('./results/full.json', import.meta.url), 'utf8')) as {
+      machine: Record<string, string | number>
+      results: Result[]
+    })
+  : undefined
+const results: Result[] = saved?.results ?? []
+for (const conns of saved === undefined ? connCounts : []) {
   for (const server of servers) {
     for (let run = 1; run <= runs; run++) {
       process.stdout.write(`${server} × ${conns} connections, run ${run}/${runs} … `)
@@ -203,7 +210,18 @@ for (const conns of connCounts) {
   }
 }
 
-const machine = {
+// The hub's own cost of a targeted event as idle connections grow (no sockets involved).
+let hubTargeted: unknown
+if (!quick || flags.has('report') || saved !== undefined) {
+  console.log('hub-only targeted cost, 1k to 20k idle connections …')
+  hubTargeted = JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@rt/source', 'bench/hub-targeted.ts'], {
+      encoding: 'utf8',
+    }),
+  )
+}
+
+const machine = saved?.machine ?? {
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
@@ -212,7 +230,7 @@ const machine = {
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
-const file = new URL(`./results/${quick ? 'quick' : 'full'}.json`, import.meta.url)
-writeFileSync(file, `${JSON.stringify({ machine, phase, results }, null, 2)}\n`)
-if (!quick || flags.has('report')) writeReport({ machine, phase, results, median })
+const file = new URL(`./results/${quick && saved === undefined ? 'quick' : 'full'}.json`, import.meta.url)
+writeFileSync(file, `${JSON.stringify({ machine, phase, results, hubTargeted }, null, 2)}\n`)
+if (!quick || flags.has('report') || saved !== undefined) writeReport({ machine, phase, results, median, hubTargeted })
 console.log(`raw results: ${file.pathname}`)
