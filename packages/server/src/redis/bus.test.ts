@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest'
+import { fill, ok, watch } from '../../test/log-support.js'
 import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
-import type { Log, LogAppend, LogEntry, LogGap, LogRead } from '../core/log.js'
+import type { Log } from '../core/log.js'
 import { type RedisBusOptions, redisBus } from './bus.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -19,49 +20,6 @@ async function open(channel: string, options: RedisBusOptions = {}): Promise<Log
   const log = await redisBus({ url: REDIS_URL }, { channel, ...options })
   cleanups.push(async () => log.close?.())
   return log
-}
-
-function watch(log: Log) {
-  const told: LogEntry[] = []
-  const gaps: LogGap[] = []
-  let wake = () => {}
-  log.subscribe(
-    (entry) => {
-      told.push(entry)
-      wake()
-    },
-    (gap) => {
-      gaps.push(gap)
-      wake()
-    },
-  )
-  return {
-    told,
-    gaps,
-    until(predicate: () => boolean, ms = 5_000): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${told.length} told`)), ms)
-        wake = () => {
-          if (predicate()) {
-            clearTimeout(timer)
-            resolve()
-          }
-        }
-        wake()
-      })
-    },
-  }
-}
-
-async function fill(log: Log, count: number, extra: Partial<LogAppend> = {}): Promise<LogEntry[]> {
-  const out: LogEntry[] = []
-  for (let i = 0; i < count; i++) out.push(await log.append({ type: 'm', topic: 't', data: i, ...extra }))
-  return out
-}
-
-function ok(page: LogRead): { entries: readonly LogEntry[]; more: boolean } {
-  if (!page.ok) throw new Error(`expected a page, got a reset (${page.reason})`)
-  return page
 }
 
 const epochOf = (log: Log) => log.head().slice(0, log.head().lastIndexOf('-'))
