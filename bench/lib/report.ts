@@ -26,7 +26,8 @@ function bars(title: string, unit: string, rows: { label: string; value: number 
       return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${row.label}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="18" fill="${fill}"/><text x="${left + w + 6}" y="${y + 15}">${fmt(row.value, row.value < 10 ? 2 : 0)} ${unit}</text>`
     })
     .join('\n')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" font-family="sans-serif" font-size="12">
+<title>${title}</title>
 <text x="8" y="18" font-weight="bold">${title} (${lowerIsBetter ? 'lower' : 'higher'} is better)</text>
 ${body}
 </svg>
