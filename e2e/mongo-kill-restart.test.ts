@@ -66,7 +66,8 @@ describe.each(['mongo', 'memory'] as const)('%s log', (kind) => {
         expect(next.status).toBe(200)
         streams.push(next)
       }
-      await sleep(300)
+      // Keep writing until the last restarted hub's client is live.
+      await (streams.at(-1) as SseStream).until((events) => appEvents(events).length >= 5, 20_000)
       writing = false
       await writes
       const last = n

@@ -77,7 +77,8 @@ test('two hubs on one mongoLog: one watches; SIGKILL it and the other takes over
     await onA.ended
     const moved = await openSse(`${b.url}?topics=posts`, { lastEventId: onA.lastEventId as string })
     streams.push(moved)
-    await sleep(300)
+    // Keep writing until the moved client is live on b.
+    await moved.until((events) => appEvents(events).length >= 5, 20_000)
     writing = false
     await writes
     const last = n

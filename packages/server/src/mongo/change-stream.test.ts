@@ -227,6 +227,7 @@ describe('mongoChangeStream', () => {
     if (target.sim) {
       await eventually(() => f.commands('killCursors').length > 0, { what: 'killCursors' })
       const getMores = f.commands('getMore').length
+      // Nothing more may happen, and no event can show that: watch the command log a while.
       await new Promise((resolve) => setTimeout(resolve, 400))
       expect(f.commands('getMore').length).toBe(getMores)
     }
