@@ -6,7 +6,7 @@
  * Add a package by adding an entry to `PACKAGES`.
  */
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { publint } from 'publint'
@@ -180,6 +180,14 @@ describe.each(PACKAGES)('$dir', (pkg) => {
     const files = exportedFiles(exports)
     expect(files.some((file) => file.endsWith('.d.cts'))).toBe(true)
     expect(files.filter((file) => !existsSync(join(dir, file)))).toEqual([])
+  })
+
+  test('the private wire-protocol module is bundled in, never referenced', () => {
+    const built = readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) =>
+      /\.(c?js|d\.c?ts)$/.test(file),
+    )
+    expect(built.length).toBeGreaterThan(0)
+    expect(built.filter((file) => readFileSync(join(dir, 'dist', file), 'utf8').includes('@rt/protocol'))).toEqual([])
   })
 
   test('publint --strict reports nothing', async () => {

@@ -3,21 +3,14 @@
  * over the protocol layer in `protocol.ts` and `cursor.ts`.
  * @module
  */
+
+import type { PollAnswer } from '@rt/protocol'
 import { createParser } from 'eventsource-parser'
 import { createAcks } from './acks.js'
 import { backoff, retryAfterMs } from './backoff.js'
 import { createCursor } from './cursor.js'
 import { RtError } from './errors.js'
-import {
-  type Action,
-  fromPoll,
-  fromSse,
-  interpret,
-  type Message,
-  type PollAnswer,
-  PRESENCE,
-  RESET,
-} from './protocol.js'
+import { type Action, fromPoll, fromSse, interpret, type Message, PRESENCE, RESET } from './protocol.js'
 import { openStore, storeKey } from './storage.js'
 import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
 

@@ -3,42 +3,21 @@
  * See docs/protocol.md for the format.
  * @module
  */
+import { CONTROL_PREFIX, ControlEvent, type PollAnswer } from '@rt/protocol'
 import type { Cursor } from './cursor.js'
 import type { PresenceInfo, ResetInfo } from './types.js'
 
-/** Prefix of the event types the server reserves for control events. */
-const CONTROL = 'rt.'
-export const CONNECTED = 'rt.connected'
-export const RESET = 'rt.reset'
-export const CLOSING = 'rt.closing'
-export const PRESENCE = 'rt.presence'
+const CONTROL = CONTROL_PREFIX
+export const CONNECTED = ControlEvent.connected
+export const RESET = ControlEvent.reset
+export const CLOSING = ControlEvent.closing
+export const PRESENCE = ControlEvent.presence
 
 /** One message off the wire, whichever transport brought it; `data` is parsed JSON. */
 export interface Message {
   readonly id?: string | undefined
   readonly type: string
   readonly data: unknown
-}
-
-/** One event in a long-poll answer. */
-export interface PollEvent {
-  readonly id: string
-  readonly type: string
-  readonly topic: string
-  readonly ts: number
-  readonly data: unknown
-}
-
-/** The JSON body of a long-poll answer. */
-export interface PollAnswer {
-  readonly events: readonly PollEvent[]
-  /** The position to send next time. */
-  readonly lastEventId: string
-  /** The position sent could not be resumed from. */
-  readonly reset: boolean
-  readonly reason?: string
-  readonly heartbeatMs?: number
-  readonly retryMs?: number
 }
 
 /** What the client should do with a message. */

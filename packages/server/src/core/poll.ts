@@ -2,31 +2,14 @@
  * The long-poll transport: the same log, ids and filters as SSE, one JSON answer per request.
  * @module
  */
+
+import type { PollAnswer, PollEvent } from '@rt/protocol'
 import type { Connection } from './connection.js'
 import type { Log, LogEntry } from './log.js'
-import { hasControlChars, type ResetReason } from './wire.js'
+import { hasControlChars } from './wire.js'
 
 /** Entries one poll answer carries at most; a client with more to catch up polls again at once. */
 const POLL_PAGE = 500
-
-/** One event in a long-poll answer. */
-export interface PollEvent {
-  readonly id: string
-  readonly type: string
-  readonly topic: string
-  readonly ts: number
-  readonly data: unknown
-}
-
-/** The JSON body of a long-poll answer. */
-export interface PollAnswer {
-  readonly events: readonly PollEvent[]
-  /** The position to send next time (`lastEventId` or `Last-Event-ID`). */
-  readonly lastEventId: string
-  /** The requested position could not be resumed from: refetch state. */
-  readonly reset: boolean
-  readonly reason?: ResetReason
-}
 
 export interface PollDeps {
   readonly log: Log

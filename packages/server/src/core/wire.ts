@@ -9,22 +9,7 @@
 
 const encoder = new TextEncoder()
 
-/** Prefix of the event types rt reserves for its control events. */
-export const CONTROL_PREFIX = 'rt.'
-
-/** The control events rt sends; see docs/protocol.md. */
-export const ControlEvent = {
-  connected: 'rt.connected',
-  reset: 'rt.reset',
-  closing: 'rt.closing',
-  presence: 'rt.presence',
-} as const
-
-/**
- * Why a stream was reset. The first three: the requested id cannot be resumed from.
- * Sources add their own for one topic, such as `history_lost`.
- */
-export type ResetReason = 'evicted' | 'unknown' | 'malformed' | (string & {})
+export { CONTROL_PREFIX, ControlEvent, type ResetReason } from '@rt/protocol'
 
 export function encodeText(text: string): Uint8Array {
   return encoder.encode(text)
