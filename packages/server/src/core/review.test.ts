@@ -171,7 +171,8 @@ describe('a topic reset reaches subscribers that filter by type', () => {
 
 describe('a connection dropped while the hub is still writing to it', () => {
   test('is dropped and counted once when the live entries held during replay overflow it', async () => {
-    const hub = hubWith({ maxBufferedBytes: 4_000 })
+    // A short heartbeat: a dropped consumer's transport is torn down one interval later.
+    const hub = hubWith({ maxBufferedBytes: 4_000, heartbeatMs: 50 })
     const pad = 'p'.repeat(550)
     const from = await hub.publish({ type: 'm', topic: 'a', data: 'start' })
     for (let i = 0; i < 6; i++) await hub.publish({ type: 'm', topic: 'a', data: { i, pad } })
