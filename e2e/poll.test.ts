@@ -44,6 +44,8 @@ describe.each(ADAPTERS)('long-poll through the %s adapter', (kind) => {
       [ids[2], 2],
     ])
     expect(second.lastEventId).toBe(ids[2])
+    // Long-poll deliveries count in stats like streamed ones.
+    expect(hub.stats().delivered).toBe(2)
 
     // Nothing new: the request waits until an event arrives, then answers with it.
     const waiting = poll(server.url, 'topics=a&timeout=10000', second.lastEventId)

@@ -462,6 +462,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (params.transport === 'poll') {
       const wait = Math.min(params.timeoutMs ?? pollTimeoutMs, pollTimeoutMs)
       const answer = await longPoll(pollDeps, conn, params.lastEventId, wait, req.signal)
+      counters.delivered += answer.events.length
       return plain(200, { ...answer, heartbeatMs, retryMs })
     }
     return {

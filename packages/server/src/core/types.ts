@@ -154,7 +154,7 @@ export interface Source<Events extends EventMap = EventMap> {
 /** A snapshot of the hub, for dashboards and probes. */
 export interface HubStats {
   readonly closed: boolean
-  /** Open streams. */
+  /** Open streams, plus long-poll requests waiting for events. */
   readonly connections: number
   /** Open streams per topic. */
   readonly topics: Readonly<Record<string, number>>
@@ -162,7 +162,7 @@ export interface HubStats {
   readonly users: Readonly<Record<string, number>>
   /** Events appended through this hub. */
   readonly published: number
-  /** Event copies handed to connections. */
+  /** Event copies handed to connections and long-poll answers. */
   readonly delivered: number
   /** Connections closed by the hub because they fell behind. */
   readonly dropped: number
