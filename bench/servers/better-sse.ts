@@ -1,8 +1,7 @@
 /** better-sse: one channel, `channel.broadcast` per event; sessions per user for targeting. */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createChannel, createSession, type Session } from 'better-sse'
-import { BACKLOG, runServer } from './harness.js'
+import { listenOnLoopback, runServer } from './harness.js'
 
 const channel = createChannel()
 const byUser = new Map<string, Session>()
@@ -17,10 +16,7 @@ const server = createServer(async (req, res) => {
 
 await runServer({
   path: '/events?u=',
-  listen: () =>
-    new Promise((resolve) =>
-      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
-    ),
+  listen: () => listenOnLoopback(server),
   broadcast: (payload) => {
     channel.broadcast(payload, 'tick')
   },

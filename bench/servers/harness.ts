@@ -2,6 +2,8 @@
  * What every benchmarked server process shares: the publish loops and usage reports.
  * A server module supplies `listen` plus how to broadcast and how to target users.
  */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type Message, serve } from '../lib/ipc.js'
 import { nowMs } from '../lib/stats.js'
 
@@ -10,6 +12,13 @@ import { nowMs } from '../lib/stats.js'
  * of clients reconnect at once, and a dropped SYN is retried only after a second.
  */
 export const BACKLOG = 4096
+
+/** Listens on a free loopback port with {@link BACKLOG}; resolves to the port. */
+export function listenOnLoopback(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
+  )
+}
 
 export interface BenchServer {
   /** Starts listening on a free loopback port; resolves to it. */

@@ -1,7 +1,6 @@
 /** The per-write ceiling on Node: one pre-encoded buffer written to every socket per event. */
 import { createServer, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { BACKLOG, type BenchPayload, runServer } from './harness.js'
+import { type BenchPayload, listenOnLoopback, runServer } from './harness.js'
 
 const clients = new Set<ServerResponse>()
 const byUser = new Map<string, ServerResponse>()
@@ -22,10 +21,7 @@ const server = createServer((req, res) => {
 
 await runServer({
   path: '/events?u=',
-  listen: () =>
-    new Promise((resolve) =>
-      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
-    ),
+  listen: () => listenOnLoopback(server),
   broadcast: (payload) => {
     const bytes = encode(payload)
     for (const res of clients) res.write(bytes)

@@ -1,8 +1,7 @@
 /** Socket.IO over its websocket transport: `io.emit` per event, a room per user for targeting. */
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { BACKLOG, runServer } from './harness.js'
+import { listenOnLoopback, runServer } from './harness.js'
 
 const server = createServer()
 const io = new Server(server, { transports: ['websocket'], serveClient: false })
@@ -13,10 +12,7 @@ io.on('connection', (socket) => {
 
 await runServer({
   path: '/?u=',
-  listen: () =>
-    new Promise((resolve) =>
-      server.listen(0, '127.0.0.1', BACKLOG, () => resolve((server.address() as AddressInfo).port)),
-    ),
+  listen: () => listenOnLoopback(server),
   broadcast: (payload) => {
     io.emit('tick', payload)
   },
