@@ -3,27 +3,10 @@
  * read with bare `http.request` readers; every client gets every event exactly once, in
  * the same order on every node.
  */
-import { afterEach, expect, test } from 'vitest'
-import { dropKeys, REDIS_URL } from '../packages/server/test/redis-support.js'
-import { appEventsOf, type HubNode, openRaw, type RawStream, startNode, testName } from './fixtures/redis-harness.js'
+import { expect, test } from 'vitest'
+import { appEventsOf, type HubNode, openRaw, type RawStream, useRedisNodes } from './fixtures/redis-harness.js'
 
-const cleanups: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function nodes(mode: 'bus' | 'log', count: number): Promise<HubNode[]> {
-  const name = testName(mode)
-  cleanups.push(() => dropKeys(name))
-  const started = await Promise.all(Array.from({ length: count }, () => startNode({ redisUrl: REDIS_URL, mode, name })))
-  for (const node of started) cleanups.push(() => node.stop())
-  return started
-}
-
-function track(stream: RawStream): RawStream {
-  cleanups.push(() => stream.close())
-  return stream
-}
+const { nodes, track } = useRedisNodes()
 
 test.each(['bus', 'log'] as const)(
   '3 %s nodes x 500 clients: every client gets every event exactly once, in order',

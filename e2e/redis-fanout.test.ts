@@ -2,27 +2,10 @@
  * Several hub processes on one Redis: what is published on one node reaches the clients of
  * every node, in order, with the same ids (issue 6, done when 1).
  */
-import { afterEach, describe, expect, test } from 'vitest'
-import { dropKeys, REDIS_URL } from '../packages/server/test/redis-support.js'
-import { appEventsOf, type HubNode, openRaw, type RawStream, startNode, testName } from './fixtures/redis-harness.js'
+import { describe, expect, test } from 'vitest'
+import { appEventsOf, type HubNode, openRaw, useRedisNodes } from './fixtures/redis-harness.js'
 
-const cleanups: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function nodes(mode: 'bus' | 'log', count: number): Promise<HubNode[]> {
-  const name = testName(mode)
-  cleanups.push(() => dropKeys(name))
-  const started = await Promise.all(Array.from({ length: count }, () => startNode({ redisUrl: REDIS_URL, mode, name })))
-  for (const node of started) cleanups.push(() => node.stop())
-  return started
-}
-
-function track(stream: RawStream): RawStream {
-  cleanups.push(() => stream.close())
-  return stream
-}
+const { nodes, track } = useRedisNodes()
 
 describe.each(['bus', 'log'] as const)('redis %s', (mode) => {
   test('an event published on node A reaches clients on node B, in order, with the same ids', async () => {
