@@ -41,11 +41,15 @@ export class Connection {
     readonly userId: string | undefined,
   ) {}
 
+  /** Whether the `types` filter lets this type through. */
+  wantsType(type: string): boolean {
+    // A topic's rt.reset passes any filter: dropping it would be silent loss.
+    return this.types === null || this.types.has(type) || type === ControlEvent.reset
+  }
+
   /** Whether this subscriber may and wants to see the entry. */
   accepts(entry: LogEntry): boolean {
-    if (!this.topics.has(entry.topic)) return false
-    // A topic's rt.reset passes any `types` filter: dropping it would be silent loss.
-    if (this.types !== null && !this.types.has(entry.type) && entry.type !== ControlEvent.reset) return false
+    if (!this.topics.has(entry.topic) || !this.wantsType(entry.type)) return false
     return entry.to === undefined || (this.userId !== undefined && entry.to.includes(this.userId))
   }
 }

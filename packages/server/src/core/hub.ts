@@ -6,7 +6,7 @@
 import { MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
-import type { LogEntry, LogGap } from './log.js'
+import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
 import { longPoll, type PollDeps } from './poll.js'
 import { PresenceTracker } from './presence.js'
@@ -26,15 +26,7 @@ import type {
   Timers,
 } from './types.js'
 import { checkPublish } from './validate.js'
-import {
-  ControlEvent,
-  encodeControl,
-  encodeEvent,
-  encodeRetry,
-  HEARTBEAT,
-  hasControlChars,
-  type ResetReason,
-} from './wire.js'
+import { ControlEvent, encodeControl, encodeEvent, encodeRetry, HEARTBEAT, type ResetReason } from './wire.js'
 import { createWriter, defer } from './writer.js'
 
 /** A realtime hub; create one with {@link createHub}. */
@@ -74,6 +66,7 @@ export interface Hub<Events extends EventMap = EventMap, Id extends Identity = I
 }
 
 const REPLAY_PAGE = 500
+const SHUTDOWN = encodeControl(ControlEvent.closing, { reason: 'shutdown' })
 /** Live entries held per replaying connection before it re-reads them from the log instead. */
 const REPLAY_BUFFER_MAX = 1_000
 
@@ -220,8 +213,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       const subscribers = byTopic.get(entry.topic)
       if (subscribers === undefined) return
       for (const conn of subscribers) {
-        // A topic's rt.reset passes any `types` filter: dropping it would be silent loss.
-        if (conn.types !== null && !conn.types.has(entry.type) && entry.type !== ControlEvent.reset) continue
+        if (!conn.wantsType(entry.type)) continue
         bytes ??= bytesOf(entry)
         offer(conn, entry, bytes)
       }
@@ -231,7 +223,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       const own = byUser.get(userId)
       if (own === undefined) continue
       for (const conn of own) {
-        if (!conn.topics.has(entry.topic) || (conn.types !== null && !conn.types.has(entry.type))) continue
+        if (!conn.topics.has(entry.topic) || !conn.wantsType(entry.type)) continue
         bytes ??= bytesOf(entry)
         offer(conn, entry, bytes)
       }
@@ -246,7 +238,6 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     const bytes = encodeControl(ControlEvent.reset, { reason: at.reason }, at.id)
     for (const conn of connections) {
       if (conn.state === 'live') {
-        conn.buffer = []
         enqueue(conn, bytes)
       } else if (conn.state === 'replaying') {
         // Re-reads from its cursor, which now lies before the gap, and is reset there.
@@ -302,7 +293,6 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (connections.size === 0) stopHeartbeat()
   }
 
-  /** Disconnects a consumer that fell behind; it resumes from the log when it reconnects. */
   function beat(): void {
     for (const conn of connections) if (conn.state === 'live' || conn.state === 'replaying') enqueue(conn, HEARTBEAT)
   }
@@ -326,14 +316,12 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   async function replay(conn: Connection, afterId: string): Promise<void> {
-    // No log issues ids with control characters; whatever the log would say, it is malformed.
-    if (hasControlChars(afterId)) return reset(conn, 'malformed')
     let cursor = afterId
     let resumed = false
     for (;;) {
       conn.buffer = []
       conn.overflow = false
-      const page = await log.read(cursor, REPLAY_PAGE)
+      const page = await readLog(log, cursor, REPLAY_PAGE)
       if (isClosed(conn)) return
       if (!page.ok) return reset(conn, page.reason)
       if (!resumed) {
@@ -399,7 +387,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (conn.state !== 'reserved') {
       // Released before the adapter opened it (the hub closed in between): end the response
       // rather than leave it open with nothing ever written.
-      if (closed) sink.write(encodeControl(ControlEvent.closing, { reason: 'shutdown' }))
+      if (closed) sink.write(SHUTDOWN)
       sink.end()
       return handle
     }
@@ -577,11 +565,10 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     })
     sources.clear()
     await Promise.all(stopping)
-    const closing = encodeControl(ControlEvent.closing, { reason: 'shutdown' })
     for (const conn of [...connections]) {
       const sink = conn.sink
       if (sink !== null && conn.state !== 'closed') {
-        enqueue(conn, closing)
+        enqueue(conn, SHUTDOWN)
         writeQueued(conn)
       }
       release(conn)

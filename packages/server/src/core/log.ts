@@ -2,7 +2,7 @@
  * The delivery log contract: every event gets its id here.
  * @module
  */
-import type { ResetReason } from './wire.js'
+import { hasControlChars, type ResetReason } from './wire.js'
 
 /** An event as the log stores it. */
 export interface LogEntry {
@@ -91,4 +91,13 @@ export interface Log {
   status?(): LogStatus
   /** Releases the log's resources. */
   close?(): Promise<void>
+}
+
+/**
+ * Reads from any log on behalf of a client. No log issues ids with control characters, so
+ * such an id is malformed whatever the log itself would make of it, and never reaches it.
+ */
+export function readLog(log: Log, afterId: string, limit: number): Promise<LogRead> {
+  if (hasControlChars(afterId)) return Promise.resolve({ ok: false, reason: 'malformed' })
+  return log.read(afterId, limit)
 }

@@ -5,8 +5,7 @@
 
 import type { PollAnswer, PollEvent } from '@rt/protocol'
 import type { Connection } from './connection.js'
-import type { Log, LogEntry } from './log.js'
-import { hasControlChars } from './wire.js'
+import { type Log, type LogEntry, readLog } from './log.js'
 
 /** Entries one poll answer carries at most; a client with more to catch up polls again at once. */
 const POLL_PAGE = 500
@@ -62,13 +61,10 @@ export async function longPoll(
 ): Promise<PollAnswer> {
   try {
     if (lastEventId === null) return { events: [], lastEventId: deps.log.head(), reset: false }
-    if (hasControlChars(lastEventId)) {
-      return { events: [], lastEventId: deps.log.head(), reset: true, reason: 'malformed' }
-    }
     conn.state = 'polling'
     conn.buffer = []
     deps.index(conn)
-    const page = await deps.log.read(lastEventId, POLL_PAGE)
+    const page = await readLog(deps.log, lastEventId, POLL_PAGE)
     if (!page.ok) return { events: [], lastEventId: deps.log.head(), reset: true, reason: page.reason }
     deps.resumedFrom(conn, lastEventId)
     const last = page.entries.at(-1)
