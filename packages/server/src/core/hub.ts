@@ -11,6 +11,7 @@ import { memoryLog } from './memory-log.js'
 import { longPoll, type PollDeps } from './poll.js'
 import { PresenceTracker } from './presence.js'
 import { parseSubscribe, type SubscribeParams } from './request.js'
+import { addTo, removeFrom } from './set-map.js'
 import type { HubPlainResponse, HubResponse, StreamHandle, StreamSink } from './sink.js'
 import type {
   AckListener,
@@ -254,29 +255,18 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
 
   // --- connections ---------------------------------------------------------------------
 
-  function index<K>(map: Map<K, Set<Connection>>, key: K, conn: Connection): void {
-    let set = map.get(key)
-    if (set === undefined) {
-      set = new Set()
-      map.set(key, set)
-    }
-    set.add(conn)
-  }
-
-  function unindex<K>(map: Map<K, Set<Connection>>, key: K, conn: Connection): void {
-    const set = map.get(key)
-    if (set === undefined) return
-    set.delete(conn)
-    if (set.size === 0) map.delete(key)
-  }
-
   function reserve(params: SubscribeParams, identity: Id): Connection {
     const conn = new Connection(new Set(params.topics), params.types, identity.userId)
     conn.identity = identity
     conn.presence = params.presence
     connections.add(conn)
-    if (conn.userId !== undefined) index(byUser, conn.userId, conn)
+    if (conn.userId !== undefined) addTo(byUser, conn.userId, conn)
     return conn
+  }
+
+  /** From here on, events of its topics reach the connection. */
+  function indexTopics(conn: Connection): void {
+    for (const topic of conn.topics) addTo(byTopic, topic, conn)
   }
 
   function release(conn: Connection): void {
@@ -288,8 +278,8 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     conn.queued = 0
     conn.buffer = []
     connections.delete(conn)
-    if (conn.userId !== undefined) unindex(byUser, conn.userId, conn)
-    for (const topic of conn.topics) unindex(byTopic, topic, conn)
+    if (conn.userId !== undefined) removeFrom(byUser, conn.userId, conn)
+    for (const topic of conn.topics) removeFrom(byTopic, topic, conn)
     if (connections.size === 0) stopHeartbeat()
   }
 
@@ -372,9 +362,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
 
   const pollDeps: PollDeps = {
     log,
-    index: (conn) => {
-      for (const topic of conn.topics) index(byTopic, topic, conn)
-    },
+    index: indexTopics,
     release,
     resumedFrom,
     setTimeout: timers.setTimeout ?? ((fn, ms) => setTimeout(fn, ms)),
@@ -392,7 +380,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       return handle
     }
     conn.sink = sink
-    for (const topic of conn.topics) index(byTopic, topic, conn)
+    indexTopics(conn)
     startHeartbeat()
     if (lastEventId === null) {
       conn.state = 'live'

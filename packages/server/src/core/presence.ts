@@ -3,6 +3,7 @@
  * @module
  */
 import type { Connection } from './connection.js'
+import { addTo, removeFrom } from './set-map.js'
 import { ControlEvent, encodeControl } from './wire.js'
 
 /** A user came online on a topic, or went offline. */
@@ -88,12 +89,7 @@ export class PresenceTracker {
         }
       }
       if (conn.presence) {
-        let set = this.watchers.get(topic)
-        if (set === undefined) {
-          set = new Set()
-          this.watchers.set(topic, set)
-        }
-        set.add(conn)
+        addTo(this.watchers, topic, conn)
         this.snapshot(conn, topic)
       }
     }
@@ -102,14 +98,7 @@ export class PresenceTracker {
   remove(conn: Connection): void {
     const userId = conn.userId
     for (const topic of conn.topics) {
-      if (conn.presence) {
-        const set = this.watchers.get(topic)
-        set?.delete(conn)
-        if (set?.size === 0) {
-          this.watchers.delete(topic)
-          this.views.delete(topic)
-        }
-      }
+      if (conn.presence && removeFrom(this.watchers, topic, conn)) this.views.delete(topic)
       if (userId === undefined) continue
       const users = this.counts.get(topic)
       const count = (users?.get(userId) ?? 0) - 1
