@@ -95,5 +95,13 @@ export function sendNodeResponse(response: HubResponse, res: ServerResponse): vo
     throw error
   }
   const stream: StreamHandle = response.open(sink)
-  res.once('close', () => stream.close())
+  // A pipelined response waits behind the one before it without a socket of its own, and
+  // Node never emits its `close` when the connection dies: watch the connection as well.
+  const connection = res.req.socket
+  const close = () => {
+    connection?.off('close', close)
+    stream.close()
+  }
+  res.once('close', close)
+  connection?.once('close', close)
 }
