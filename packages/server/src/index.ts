@@ -9,6 +9,7 @@ export { type HealthReport, healthReport } from './core/health.js'
 export { createHub, type Hub } from './core/hub.js'
 export type { Log, LogAppend, LogEntry, LogGap, LogRead, LogStatus } from './core/log.js'
 export { type MemoryLogOptions, memoryLog } from './core/memory-log.js'
+export { countOption, durationOption, MAX_TIMER_MS } from './core/options.js'
 export type { PresenceBackend, PresenceChange } from './core/presence.js'
 export type {
   HubPlainResponse,

@@ -8,6 +8,7 @@ import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
+import { countOption, durationOption } from './options.js'
 import { longPoll, type PollDeps } from './poll.js'
 import { PresenceTracker } from './presence.js'
 import { parseSubscribe, type SubscribeParams } from './request.js'
@@ -106,14 +107,6 @@ function errorResponse(error: RtError): HubPlainResponse {
   return plain(error.status, { error: { code: error.code, message: error.message } }, headers)
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new RtError('invalid_option', `createHub: ${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
-}
-
 /**
  * Creates a hub. With no options it runs on an in-memory log with anonymous access,
  * which is what tests and single-process demos want.
@@ -134,19 +127,19 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   const log = options.log ?? memoryLog()
   const authenticate = options.authenticate ?? (() => ({}) as Id)
   const authorize = options.authorize ?? (() => true)
-  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 15_000)
-  const retryMs = positive('retryMs', options.retryMs, 1_000)
-  const maxPerIdentity = positive('maxConnectionsPerIdentity', options.maxConnectionsPerIdentity, 32)
-  const maxConnections = positive('maxConnections', options.maxConnections, 100_000)
-  const maxBuffered = positive('maxBufferedBytes', options.maxBufferedBytes, 1_048_576)
+  const who = 'createHub'
+  const heartbeatMs = durationOption(who, 'heartbeatMs', options.heartbeatMs, 15_000)
+  const retryMs = durationOption(who, 'retryMs', options.retryMs, 1_000)
+  const maxPerIdentity = countOption(who, 'maxConnectionsPerIdentity', options.maxConnectionsPerIdentity, 32)
+  const maxConnections = countOption(who, 'maxConnections', options.maxConnections, 100_000)
+  const maxBuffered = countOption(who, 'maxBufferedBytes', options.maxBufferedBytes, 1_048_576)
   const limits = {
-    maxTopics: positive('maxTopics', options.maxTopics, 100),
-    maxQueryLength: positive('maxQueryLength', options.maxQueryLength, 8_192),
+    maxTopics: countOption(who, 'maxTopics', options.maxTopics, 100),
+    maxQueryLength: countOption(who, 'maxQueryLength', options.maxQueryLength, 8_192),
   }
   const timers = options.timers ?? defaultTimers
-  const coalesceMs = options.coalesceMs ?? 4
-  if (!(coalesceMs >= 0)) throw new RtError('invalid_option', `createHub: coalesceMs must be >= 0, got ${coalesceMs}`)
-  const pollTimeoutMs = positive('pollTimeoutMs', options.pollTimeoutMs, 25_000)
+  const coalesceMs = durationOption(who, 'coalesceMs', options.coalesceMs, 4, 0)
+  const pollTimeoutMs = durationOption(who, 'pollTimeoutMs', options.pollTimeoutMs, 25_000)
   const ackListeners = new Set<AckListener<Id>>()
   const reportError = (error: unknown) => {
     try {
