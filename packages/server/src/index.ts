@@ -5,7 +5,7 @@
  * @module
  */
 export { isRtError, RtError, type RtErrorCode } from './core/errors.js'
-export { type HealthReport, healthReport } from './core/health.js'
+export { type HealthOptions, type HealthReport, healthReport } from './core/health.js'
 export { createHub, type Hub } from './core/hub.js'
 export type { Log, LogAppend, LogEntry, LogGap, LogRead, LogStatus } from './core/log.js'
 export { type MemoryLogOptions, memoryLog } from './core/memory-log.js'

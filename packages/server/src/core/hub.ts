@@ -519,9 +519,10 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   function stats(): HubStats {
-    const topics: Record<string, number> = {}
+    // No prototype: a topic or user named `__proto__` is a key like any other.
+    const topics: Record<string, number> = Object.create(null)
     for (const [topic, set] of byTopic) topics[topic] = set.size
-    const users: Record<string, number> = {}
+    const users: Record<string, number> = Object.create(null)
     for (const [user, set] of byUser) users[user] = set.size
     return {
       closed,

@@ -3,7 +3,15 @@
  * Next.js route handlers, Hono, Bun, Deno, edge runtimes.
  * @module
  */
-import { type HubResponse, type HubStats, healthReport, RtError, type RtRequest, type StreamSink } from '../index.js'
+import {
+  type HealthOptions,
+  type HubResponse,
+  type HubStats,
+  healthReport,
+  RtError,
+  type RtRequest,
+  type StreamSink,
+} from '../index.js'
 
 /** What the fetch adapter needs from a hub. */
 export interface HandlesRequests {
@@ -182,12 +190,12 @@ export function toFetchHandler(hub: HandlesRequests): (request: Request, env?: u
 }
 
 /**
- * Answers probes with `hub.stats()` as JSON: 200, or 503 when the hub is closing or a
- * source failed.
+ * Answers probes with the hub's counts as JSON: 200, or 503 when the hub is closing or a
+ * source failed. Topics, user ids and failure text only with `{ details: true }`.
  */
-export function healthHandler(hub: { stats(): HubStats }): (request?: Request) => Response {
+export function healthHandler(hub: { stats(): HubStats }, options?: HealthOptions): (request?: Request) => Response {
   return () => {
-    const { status, report } = healthReport(hub)
+    const { status, report } = healthReport(hub, options)
     return new Response(JSON.stringify(report), {
       status,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },

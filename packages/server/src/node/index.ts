@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
+import { type HealthOptions, type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
 import { fromNodeRequest } from './request.js'
 import { sendNodeResponse } from './response.js'
 
@@ -43,17 +43,21 @@ export function toNodeHandler(hub: HandlesRequests): NodeHandler {
 }
 
 /**
- * Serves `hub.stats()` as JSON with status 200, or 503 when the hub is closing or a source
- * failed, for load balancer and orchestrator probes.
+ * Serves the hub's counts as JSON with status 200, or 503 when the hub is closing or a
+ * source failed, for load balancer and orchestrator probes. Topics, user ids and failure
+ * text only with `{ details: true }` (see {@link HealthOptions}).
  *
  * @example
  * ```ts
  * app.get('/healthz', healthHandler(hub))
  * ```
  */
-export function healthHandler(hub: { stats(): HubStats }): (req: IncomingMessage, res: ServerResponse) => void {
+export function healthHandler(
+  hub: { stats(): HubStats },
+  options?: HealthOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (_req, res) => {
-    const { status, report } = healthReport(hub)
+    const { status, report } = healthReport(hub, options)
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
     res.end(JSON.stringify(report))
   }
