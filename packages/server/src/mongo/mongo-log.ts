@@ -353,6 +353,21 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
       }
     },
 
+    async lookup(ids) {
+      const seqs = new Map<string, number>()
+      for (const id of ids) {
+        const match = ID.exec(id)
+        if (match !== null && match[1] === epoch) seqs.set(id, Number(match[2]))
+      }
+      if (seqs.size === 0) return ids.map(() => undefined)
+      const docs = await entries.find({ _id: { $in: [...seqs.values()] } }).toArray()
+      const bySeq = new Map(docs.filter((doc) => doc.skip !== true).map((doc) => [doc._id, toEntry(doc)]))
+      return ids.map((id) => {
+        const seq = seqs.get(id)
+        return seq === undefined ? undefined : bySeq.get(seq)
+      })
+    },
+
     head: () => idOf(head),
 
     subscribe(listener) {

@@ -248,6 +248,16 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
       return { ok: true, ...ring.after(after, limit) }
     },
 
+    async lookup(ids) {
+      return ids.map((id) => {
+        const dash = id.lastIndexOf('-')
+        const seqText = id.slice(dash + 1)
+        if (dash <= 0 || !SEQ.test(seqText) || id.slice(0, dash) !== epoch) return undefined
+        const held = ring.get(Number(seqText))
+        return held?.id === id ? held : undefined
+      })
+    },
+
     head: () => idOf(ring.last),
 
     subscribe(listener, onGap) {

@@ -357,6 +357,15 @@ export async function redisLog(
       return page
     },
 
+    /** From this node's cache: an id older than it is reported unverified. */
+    async lookup(ids) {
+      return ids.map((id) => {
+        const at = parse(id)
+        const held = typeof at === 'string' ? undefined : ring.get(at.seq)
+        return held?.id === id ? held : undefined
+      })
+    },
+
     head: () => `${epoch}.${cursor}`,
 
     subscribe(listener, onGap) {
