@@ -624,7 +624,7 @@ const longReplay = (logMode: LogMode): Scenario => ({
  * Runs per adapter (plus the `resetPaths` example). A run has 1-5 clients and 0-80 commands,
  * 60% of them publishes. Over the three adapters that is some 3,500 published events, 1,150
  * resuming connections (430 of them answered with a reset) and 1,450 deliveries checked
- * against the model; a sixth of the commands switch a client to long-poll (and the next
+ * against the model; one command in eleven switches a client to long-poll (and the next
  * reconnect back to SSE). The file took 54 s on a shared 2-core machine under heavy load.
  */
 const RUNS: Record<AdapterKind, number> = { node: 100, fetch: 25, fastify: 25 }
