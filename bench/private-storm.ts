@@ -14,6 +14,8 @@ export interface PrivateStormResult {
   run: number
   /** Reconnect until every client holds all its events (NaN when the timeout hit first). */
   caughtUpMs: number
+  /** Reconnect until every response has begun. */
+  connectedMs: number
   /** Clients still behind at the timeout, and the events they lacked. */
   behind: number
   lost: number
@@ -57,7 +59,7 @@ export async function privateStorm(
     await ask(load, { cmd: 'reset' }, 'resetDone')
     const u0 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
     const perUser = Math.ceil(events / clients)
-    const resumed = await ask<{ caughtUp: boolean; ms: number; behind: number; missing: number }>(
+    const resumed = await ask<{ caughtUp: boolean; ms: number; connectedMs: number; behind: number; missing: number }>(
       load,
       { cmd: 'resume', seq: perUser, timeoutMs },
       'resumed',
@@ -72,6 +74,7 @@ export async function privateStorm(
       events,
       run,
       caughtUpMs: resumed.caughtUp ? resumed.ms : Number.NaN,
+      connectedMs: resumed.connectedMs,
       behind: resumed.behind,
       lost: resumed.caughtUp ? (stats.gaps as number) : resumed.missing + (stats.gaps as number),
       duplicates: stats.duplicates as number,

@@ -192,11 +192,12 @@ serve({
     const seq = m.seq as number
     const started = nowMs()
     await Promise.all(conns.map((conn) => openSse(conn.user, conn.lastId, conn)))
+    const connectedMs = nowMs() - started
     const caughtUp = await waitUntil(() => conns.every((c) => c.lastSeq >= seq), (m.timeoutMs as number) ?? 60_000)
     const ms = nowMs() - started
     const behind = conns.filter((c) => c.lastSeq < seq)
     const missing = behind.reduce((sum, c) => sum + (seq - c.lastSeq), 0)
-    return { resumed: true, caughtUp, ms, behind: behind.length, missing }
+    return { resumed: true, caughtUp, ms, connectedMs, behind: behind.length, missing }
   },
   close: () => {
     for (const conn of conns) conn.close()

@@ -27,7 +27,9 @@ const cleanups: (() => Promise<void>)[] = []
 /** The MongoDB simulator in a process of its own, so its CPU is not charged to the hub. */
 async function startSim(): Promise<string> {
   const cli = fileURLToPath(new URL('../../packages/server/test/mongo-sim/cli.ts', import.meta.url))
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   cleanups.push(async () => {
     child.kill('SIGTERM')
   })

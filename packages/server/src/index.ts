@@ -7,7 +7,8 @@
 export { isRtError, RtError, type RtErrorCode } from './core/errors.js'
 export { type HealthReport, healthReport } from './core/health.js'
 export { createHub, type Hub } from './core/hub.js'
-export type { Log, LogAppend, LogEntry, LogGap, LogRead, LogStatus } from './core/log.js'
+export type { Log, LogAppend, LogEntry, LogFilter, LogGap, LogRead, LogStatus } from './core/log.js'
+export { matchesFilter } from './core/log.js'
 export { type MemoryLogOptions, memoryLog } from './core/memory-log.js'
 export type { PresenceBackend, PresenceChange } from './core/presence.js'
 export type {
