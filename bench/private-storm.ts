@@ -8,7 +8,7 @@ import { ask, next, spawnTs } from './lib/ipc.js'
 import type { PrivateLogKind } from './servers/rt-private.js'
 
 export interface PrivateStormResult {
-  log: PrivateLogKind
+  log: PrivateLogKind | 'reconnect'
   clients: number
   events: number
   run: number

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client'
 import { type Message, serve } from '../lib/ipc.js'
 import { nowMs, percentile } from '../lib/stats.js'
 
-const [origin = '', path = '', kind = 'sse'] = process.argv.slice(2)
+const [origin = '', path = '', kind = 'sse', localAddress] = process.argv.slice(2)
 const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
 
 interface Conn {
@@ -54,6 +54,8 @@ function openSse(user: string, lastId: string | undefined, existing?: Conn): Pro
       port: new URL(origin).port,
       path: path + user,
       agent,
+      // Several source addresses, so one server can hold more than ~28k loopback connections.
+      localAddress,
       headers,
     })
     req.once('error', reject)

@@ -12,15 +12,14 @@ import { mongoLog } from '@rt/server/mongo'
 import { toNodeHandler } from '@rt/server/node'
 import { redisLog } from '@rt/server/redis'
 import { MongoClient } from 'mongodb'
-import { createClient } from 'redis'
 import { serve } from '../lib/ipc.js'
 import { nowMs } from '../lib/stats.js'
 import { listenOnLoopback } from './harness.js'
+import { dropRedisKeys, REDIS_URL } from './redis-keys.js'
 
 export type PrivateLogKind = 'memory' | 'redis' | 'mongo-sim'
 const kind = (process.argv[2] ?? 'memory') as PrivateLogKind
 const capacity = Number(process.argv[3] ?? 200_000)
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const stream = `rt-bench:${Math.random().toString(36).slice(2, 10)}`
 const cleanups: (() => Promise<void>)[] = []
 
@@ -41,21 +40,7 @@ async function startSim(): Promise<string> {
 async function openLog(): Promise<Log> {
   if (kind === 'memory') return memoryLog({ capacity })
   if (kind === 'redis') {
-    cleanups.push(async () => {
-      const client = createClient({ url: REDIS_URL })
-      await client.connect()
-      await client.sendCommand(['DEL', stream, `${stream}:meta`, `${stream}:keys`, `${stream}:keyseq`])
-      let cursor = '0'
-      do {
-        const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', `${stream}:*`, 'COUNT', '1000'])) as [
-          string,
-          string[],
-        ]
-        cursor = next
-        if (keys.length > 0) await client.sendCommand(['DEL', ...keys])
-      } while (cursor !== '0')
-      client.destroy()
-    })
+    cleanups.push(() => dropRedisKeys(stream))
     return redisLog({ url: REDIS_URL, stream }, { maxLen: capacity })
   }
   const client = new MongoClient(await startSim(), { directConnection: true })
