@@ -217,13 +217,26 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
   }
 }
 
+interface Saved {
+  machine: Record<string, string | number>
+  results: Result[]
+  hubTargeted?: unknown
+  privateStorms?: PrivateStormResult[]
+  publishRates?: unknown[]
+  idle?: IdleResult[]
+}
+const fullFile = new URL('./results/full.json', import.meta.url)
+const readSaved = (): Saved | undefined => {
+  try {
+    return JSON.parse(readFileSync(fullFile, 'utf8')) as Saved
+  } catch {
+    return undefined
+  }
+}
 // --report-only: rewrite the report from the saved full run (and re-measure the hub alone).
-const saved = flags.has('report-only')
-  ? (JSON.parse(readFileSync(new URL('./results/full.json', import.meta.url), 'utf8')) as {
-      machine: Record<string, string | number>
-      results: Result[]
-    })
-  : undefined
+const saved = flags.has('report-only') ? readSaved() : undefined
+// A full run of some workloads (or servers) keeps the saved numbers of the others.
+const previous = quick ? undefined : (saved ?? readSaved())
 const results: Result[] = saved?.results ?? []
 for (const conns of saved === undefined && workloads.has('peers') ? connCounts : []) {
   for (const server of servers) {
@@ -242,9 +255,11 @@ for (const conns of saved === undefined && workloads.has('peers') ? connCounts :
   }
 }
 
-const savedExtra = saved as
-  | { privateStorms?: PrivateStormResult[]; publishRates?: unknown[]; idle?: IdleResult[] }
-  | undefined
+if (saved === undefined && previous !== undefined) {
+  const measured = new Set(results.map((r) => `${r.server}|${r.conns}`))
+  results.unshift(...previous.results.filter((r) => !measured.has(`${r.server}|${r.conns}`)))
+}
+const savedExtra = saved
 const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
 if (saved === undefined && workloads.has('private')) {
   for (const [log, clients, events] of storms) {
@@ -308,16 +323,24 @@ if ((!quick || flags.has('report') || saved !== undefined) && workloads.has('pee
   )
 }
 
+hubTargeted ??= previous?.hubTargeted
+if (saved === undefined && previous !== undefined) {
+  if (!workloads.has('private')) privateStorms.push(...(previous.privateStorms ?? []))
+  if (!workloads.has('durable')) publishRates.push(...(previous.publishRates ?? []))
+  if (!workloads.has('idle')) idle.push(...(previous.idle ?? []))
+}
 const machine = saved?.machine ?? {
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
   platform: `${os.type()} ${os.release()}`,
   date: new Date().toISOString(),
-  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: [previous?.machine.command, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim()]
+    .filter((c) => c !== undefined)
+    .join('; then '),
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
-const file = new URL(`./results/${quick && saved === undefined ? 'quick' : 'full'}.json`, import.meta.url)
+const file = quick && saved === undefined ? new URL('./results/quick.json', import.meta.url) : fullFile
 const all = { machine, phase, results, hubTargeted, privateStorms, publishRates, idle }
 writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`)
 if (!quick || flags.has('report') || saved !== undefined) writeReport({ ...all, median })

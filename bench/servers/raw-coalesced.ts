@@ -1,44 +1,57 @@
 /**
- * The coalescing ceiling on Node: like `raw`, but the bytes bound for one socket within a
- * tick go out in one write (one pre-encoded buffer per event, concatenated per socket per
- * tick), and nothing else. What rt does on the hot path, without rt.
+ * The coalescing ceiling on Node: like `raw`, but the bytes bound for one socket go out in
+ * one write per flush (one pre-encoded buffer per event, concatenated per socket), and
+ * nothing else. Flushes come on the next tick, or, within 4 ms of the previous flush, when
+ * that window ends: the same rule as rt's writer (`coalesceMs`), without rt. Bytes go
+ * straight to the socket, without chunked framing, as rt's node adapter writes them.
  */
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { Socket } from 'node:net'
 import { type BenchPayload, listenOnLoopback, runServer } from './harness.js'
 
-const clients = new Set<ServerResponse>()
-const byUser = new Map<string, ServerResponse>()
-const pending = new Map<ServerResponse, Buffer[]>()
+const clients = new Set<Socket>()
+const byUser = new Map<string, Socket>()
+const pending = new Map<Socket, Buffer[]>()
 let scheduled = false
+let lastFlushAt = Number.NEGATIVE_INFINITY
+const WINDOW_MS = 4
 let id = 0
 const encode = (payload: BenchPayload) => Buffer.from(`id: ${++id}\nevent: tick\ndata: ${JSON.stringify(payload)}\n\n`)
 
 function flush(): void {
   scheduled = false
-  for (const [res, chunks] of pending) res.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+  for (const [socket, chunks] of pending)
+    socket.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks))
   pending.clear()
+  lastFlushAt = performance.now()
 }
 
-function queue(res: ServerResponse, bytes: Buffer): void {
+function queue(res: Socket, bytes: Buffer): void {
   const chunks = pending.get(res)
   if (chunks === undefined) pending.set(res, [bytes])
   else chunks.push(bytes)
   if (!scheduled) {
     scheduled = true
-    setImmediate(flush)
+    const wait = WINDOW_MS - (performance.now() - lastFlushAt)
+    if (wait <= 0) setImmediate(flush)
+    else setTimeout(flush, wait)
   }
 }
 
 const server = createServer((req, res) => {
   const user = new URL(req.url ?? '/', 'http://x').searchParams.get('u') ?? ''
+  res.useChunkedEncodingByDefault = false
+  res.shouldKeepAlive = false
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
-  res.write(': ok\n\n')
-  clients.add(res)
-  byUser.set(user, res)
+  res.flushHeaders()
+  const socket = res.socket as Socket
+  socket.write(': ok\n\n')
+  clients.add(socket)
+  byUser.set(user, socket)
   res.on('close', () => {
-    clients.delete(res)
+    clients.delete(socket)
     byUser.delete(user)
-    pending.delete(res)
+    pending.delete(socket)
   })
 })
 
