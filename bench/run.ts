@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]`
+ * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]
+ *   [--workloads=peers,private,durable,idle] [--idle=50000]`
  *
  * Each server and each load generator runs in its own process on loopback. Results: raw
  * JSON in bench/results/, tables and charts in docs/benchmarks.md.
@@ -7,13 +8,26 @@
 import { type ChildProcess, execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
+import { type IdleResult, idleScale } from './idle-scale.js'
 import { ask, next, spawnTs } from './lib/ipc.js'
 import { writeReport } from './lib/report.js'
 import { median } from './lib/stats.js'
+import { type PrivateStormResult, privateStorm } from './private-storm.js'
+import type { PrivateLogKind } from './servers/rt-private.js'
 
-type ServerName = 'rt' | 'raw' | 'better-sse' | 'socketio' | 'durable'
-const ALL: ServerName[] = ['rt', 'raw', 'better-sse', 'socketio', 'durable']
-const RESUMES: ServerName[] = ['rt']
+type ServerName = 'rt' | 'rt-redislog' | 'rt-redisbus' | 'raw' | 'raw-coalesced' | 'better-sse' | 'socketio' | 'durable'
+const ALL: ServerName[] = [
+  'rt',
+  'rt-redislog',
+  'rt-redisbus',
+  'raw',
+  'raw-coalesced',
+  'better-sse',
+  'socketio',
+  'durable',
+]
+const RESUMES: ServerName[] = ['rt', 'rt-redislog']
+type Workload = 'peers' | 'private' | 'durable' | 'idle'
 
 const flags = new Map(
   process.argv
@@ -28,6 +42,24 @@ const quick = flags.has('quick')
 const servers = (flags.get('servers')?.split(',') as ServerName[] | undefined) ?? ALL
 const connCounts = flags.get('conns')?.split(',').map(Number) ?? (quick ? [1000] : [1000, 2000, 5000])
 const runs = Number(flags.get('runs') ?? (quick ? 1 : 3))
+const workloads = new Set(
+  (flags.get('workloads')?.split(',') as Workload[] | undefined) ?? ['peers', 'private', 'durable', 'idle'],
+)
+/** Private storm sizes: clients and events per log (the MongoDB simulator scans, so it runs smaller). */
+const storms: [PrivateLogKind | 'reconnect', number, number][] = quick
+  ? [
+      ['reconnect', 1_000, 0],
+      ['memory', 1_000, 20_000],
+      ['redis', 1_000, 20_000],
+      ['mongo-sim', 200, 4_000],
+    ]
+  : [
+      ['reconnect', 5_000, 0],
+      ['memory', 5_000, 100_000],
+      ['redis', 5_000, 100_000],
+      ['mongo-sim', 500, 10_000],
+    ]
+const idleConnections = Number(flags.get('idle') ?? (quick ? 5_000 : 50_000))
 const phase = {
   rateSeconds: quick ? 2 : 5,
   burstEvents: quick ? 100 : 300,
@@ -185,15 +217,28 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
   }
 }
 
+interface Saved {
+  machine: Record<string, string | number>
+  results: Result[]
+  hubTargeted?: unknown
+  privateStorms?: PrivateStormResult[]
+  publishRates?: unknown[]
+  idle?: IdleResult[]
+}
+const fullFile = new URL('./results/full.json', import.meta.url)
+const readSaved = (): Saved | undefined => {
+  try {
+    return JSON.parse(readFileSync(fullFile, 'utf8')) as Saved
+  } catch {
+    return undefined
+  }
+}
 // --report-only: rewrite the report from the saved full run (and re-measure the hub alone).
-const saved = flags.has('report-only')
-  ? (JSON.parse(readFileSync(new URL('./results/full.json', import.meta.url), 'utf8')) as {
-      machine: Record<string, string | number>
-      results: Result[]
-    })
-  : undefined
+const saved = flags.has('report-only') ? readSaved() : undefined
+// A full run of some workloads (or servers) keeps the saved numbers of the others.
+const previous = quick ? undefined : (saved ?? readSaved())
 const results: Result[] = saved?.results ?? []
-for (const conns of saved === undefined ? connCounts : []) {
+for (const conns of saved === undefined && workloads.has('peers') ? connCounts : []) {
   for (const server of servers) {
     for (let run = 1; run <= runs; run++) {
       process.stdout.write(`${server} × ${conns} connections, run ${run}/${runs} … `)
@@ -210,9 +255,66 @@ for (const conns of saved === undefined ? connCounts : []) {
   }
 }
 
+if (saved === undefined && previous !== undefined) {
+  const measured = new Set(results.map((r) => `${r.server}|${r.conns}`))
+  results.unshift(...previous.results.filter((r) => !measured.has(`${r.server}|${r.conns}`)))
+}
+const savedExtra = saved
+const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
+if (saved === undefined && workloads.has('private')) {
+  for (const [log, clients, events] of storms) {
+    // The simulator is slow (it scans every document per query): once is enough.
+    const times = log === 'mongo-sim' ? 1 : runs
+    for (let run = 1; run <= times; run++) {
+      process.stdout.write(`private storm, ${log}, ${clients} clients, ${events} events, run ${run}/${times} … `)
+      try {
+        const result = await privateStorm(log === 'reconnect' ? 'memory' : log, clients, events, run, 60_000)
+        privateStorms.push({ ...result, log })
+        console.log(
+          `caught up in ${result.caughtUpMs.toFixed(0)} ms (connected ${result.connectedMs.toFixed(0)} ms), read ${result.entriesRead} entries for ${result.entriesMissed} missed, lost ${result.lost}, dup ${result.duplicates}`,
+        )
+      } catch (error) {
+        console.log(`failed: ${String(error)}`)
+      }
+    }
+  }
+}
+
+// Publish rate through Redis against a raw XADD / PUBLISH pipeline.
+const publishRates: unknown[] = savedExtra?.publishRates ?? []
+if (saved === undefined && workloads.has('durable')) {
+  for (let run = 1; run <= runs; run++) {
+    console.log(`publish rate through Redis, run ${run}/${runs} …`)
+    publishRates.push(
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=@rt/source', 'bench/publish-rate.ts', quick ? '5000' : '20000'],
+          { encoding: 'utf8' },
+        ),
+      ),
+    )
+  }
+}
+
+// Idle scale: one heavy run.
+const idle: IdleResult[] = savedExtra?.idle ?? []
+if (saved === undefined && workloads.has('idle')) {
+  process.stdout.write(`idle scale, ${idleConnections} connections … `)
+  try {
+    const result = await idleScale(idleConnections)
+    idle.push(result)
+    console.log(
+      `${result.connections} open, ${result.rssPerConnKB.toFixed(1)} KB RSS/conn, ${result.cpuMsPerBeat.toFixed(0)} ms CPU per heartbeat`,
+    )
+  } catch (error) {
+    console.log(`failed: ${String(error)}`)
+  }
+}
+
 // The hub's own cost of a targeted event as idle connections grow (no sockets involved).
 let hubTargeted: unknown
-if (!quick || flags.has('report') || saved !== undefined) {
+if ((!quick || flags.has('report') || saved !== undefined) && workloads.has('peers')) {
   console.log('hub-only targeted cost, 1k to 20k idle connections …')
   hubTargeted = JSON.parse(
     execFileSync(process.execPath, ['--import', 'tsx', '--conditions=@rt/source', 'bench/hub-targeted.ts'], {
@@ -221,16 +323,25 @@ if (!quick || flags.has('report') || saved !== undefined) {
   )
 }
 
+hubTargeted ??= previous?.hubTargeted
+if (saved === undefined && previous !== undefined) {
+  if (!workloads.has('private')) privateStorms.push(...(previous.privateStorms ?? []))
+  if (!workloads.has('durable')) publishRates.push(...(previous.publishRates ?? []))
+  if (!workloads.has('idle')) idle.push(...(previous.idle ?? []))
+}
 const machine = saved?.machine ?? {
   cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
   platform: `${os.type()} ${os.release()}`,
   date: new Date().toISOString(),
-  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  command: [previous?.machine.command, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim()]
+    .filter((c) => c !== undefined)
+    .join('; then '),
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
-const file = new URL(`./results/${quick && saved === undefined ? 'quick' : 'full'}.json`, import.meta.url)
-writeFileSync(file, `${JSON.stringify({ machine, phase, results, hubTargeted }, null, 2)}\n`)
-if (!quick || flags.has('report') || saved !== undefined) writeReport({ machine, phase, results, median, hubTargeted })
+const file = quick && saved === undefined ? new URL('./results/quick.json', import.meta.url) : fullFile
+const all = { machine, phase, results, hubTargeted, privateStorms, publishRates, idle }
+writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`)
+if (!quick || flags.has('report') || saved !== undefined) writeReport({ ...all, median })
 console.log(`raw results: ${file.pathname}`)

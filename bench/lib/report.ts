@@ -1,6 +1,14 @@
 /** Writes docs/benchmarks.md and its SVG charts from benchmark results. */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import type { IdleResult } from '../idle-scale.js'
+import type { PrivateStormResult } from '../private-storm.js'
 import type { Result } from '../run.js'
+
+interface PublishRate {
+  count: number
+  window: number
+  results: Record<string, { perSecond: number; cpuUsPerPublish: number }>
+}
 
 interface Input {
   machine: Record<string, string | number>
@@ -8,6 +16,9 @@ interface Input {
   results: Result[]
   median: (values: readonly number[]) => number
   hubTargeted?: unknown
+  privateStorms?: PrivateStormResult[]
+  publishRates?: unknown[]
+  idle?: IdleResult[]
 }
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a')
@@ -34,7 +45,97 @@ ${body}
 `
 }
 
-export function writeReport({ machine, phase, results, median, hubTargeted }: Input): void {
+/** The private storm, the Redis publish rate and idle scale, as Markdown lines. */
+function newWorkloads(input: Input, median: Input['median']): string[] {
+  const lines: string[] = []
+  const storms = input.privateStorms ?? []
+  if (storms.length > 0) {
+    lines.push('', '## Private storm: resume cost follows what a client missed', '')
+    lines.push(
+      'Every client subscribes to its own `user:<n>` topic and holds a position; all drop, events for all users pile up in the log (round-robin, so each client misses the same number), then every client resumes at once with `Last-Event-ID`. **entries read** counts what the log handed to the hub (replay and long-poll), against the entries those clients actually missed (the ceiling: 1×). **reconnect** is the same storm with nothing missed: the cost of reconnecting alone, the ceiling for the time. `mongo-sim` runs against the MongoDB wire-level simulator (it scans every document per query, has no indexes and runs in its own process), at a smaller size: its time measures the simulator, its entries read measure rt.',
+      '',
+      '| log | clients | events | caught up ms | responses started ms | entries read / missed | lost / dup | server CPU ms |',
+      '|---|---|---|---|---|---|---|---|',
+    )
+    for (const key of [...new Set(storms.map((r) => `${r.log}|${r.clients}|${r.events}`))]) {
+      const rows = storms.filter((r) => `${r.log}|${r.clients}|${r.events}` === key)
+      const first = rows[0] as PrivateStormResult
+      const m = (f: (r: PrivateStormResult) => number) => median(rows.map(f))
+      const read = m((r) => r.entriesRead)
+      const ratio = first.entriesMissed === 0 ? '' : ` (${fmt(read / first.entriesMissed, 2)}×)`
+      lines.push(
+        `| ${first.log} | ${first.clients.toLocaleString('en-US')} | ${first.events.toLocaleString('en-US')} | ${fmt(
+          m((r) => r.caughtUpMs),
+          0,
+        )} | ${fmt(
+          m((r) => r.connectedMs),
+          0,
+        )} | ${fmt(read, 0)} / ${first.entriesMissed}${ratio} | ${fmt(
+          m((r) => r.lost),
+          0,
+        )} / ${fmt(
+          m((r) => r.duplicates),
+          0,
+        )} | ${fmt(
+          m((r) => r.cpuMs),
+          0,
+        )} |`,
+      )
+    }
+    lines.push(
+      '',
+      'Before filtered reads, replay read every entry after the position in pages of 500 and dropped the other users’ events: at 5,000 clients and 100,000 events the memory log handed over 500,000,000 entries (caught up after 81 s and 109 s, 37-44 s of server CPU), `redisLog` had caught up no client after 60 s (1,236,000 entries read, about 0.25% of the way), and `mongoLog` on the simulator (500 clients, 10,000 events) none after 60 s.',
+    )
+  }
+  const rates = (input.publishRates ?? []) as PublishRate[]
+  if (rates.length > 0) {
+    const names = Object.keys(rates[0]?.results ?? {})
+    const m = (name: string, f: (r: { perSecond: number; cpuUsPerPublish: number }) => number) =>
+      median(
+        rates
+          .map((r) => r.results[name])
+          .filter((r) => r !== undefined)
+          .map(f),
+      )
+    const raw = { redisLog: m('rawXadd', (r) => r.perSecond), redisBus: m('rawPublish', (r) => r.perSecond) }
+    lines.push('', '## Durable: publish rate through Redis', '')
+    lines.push(
+      `\`bench/publish-rate.ts\`: ${rates[0]?.count.toLocaleString('en-US')} publishes with ${rates[0]?.window} in flight and no subscriber connected, on the local redis-server. The ceiling is a raw pipeline of the same command (\`XADD\` for \`redisLog\`, \`PUBLISH\` for \`redisBus\`) from the same client library; \`redisLog\` also runs its Lua append (sequence, dedupe keys, topic index) and reads every entry back from the stream.`,
+      '',
+      '| publisher | publishes/s | CPU µs per publish (this process) | ratio to its ceiling |',
+      '|---|---|---|---|',
+    )
+    for (const name of names) {
+      const ceiling = raw[name as keyof typeof raw]
+      const perSecond = m(name, (r) => r.perSecond)
+      lines.push(
+        `| ${name} | ${fmt(perSecond, 0)} | ${fmt(
+          m(name, (r) => r.cpuUsPerPublish),
+          1,
+        )} | ${ceiling === undefined ? '' : fmt(perSecond / ceiling, 2)} |`,
+      )
+    }
+  }
+  const idle = input.idle ?? []
+  if (idle.length > 0) {
+    lines.push('', '## Idle scale', '')
+    lines.push(
+      'Connections to one hub process from several load processes on several loopback source addresses (127.0.0.2, .3, …), memory after a forced GC, and the heartbeat: the server beats every second here, so the CPU of one beat over every connection is measured directly; at the default `heartbeatMs` of 15 s the share of a core is a fifteenth of that.',
+      '',
+      '| requested | open | RSS KB/conn | heap KB/conn | CPU ms per beat | % of a core at 15 s | limited by |',
+      '|---|---|---|---|---|---|---|',
+    )
+    for (const r of idle) {
+      lines.push(
+        `| ${r.requested.toLocaleString('en-US')} | ${r.connections.toLocaleString('en-US')} | ${fmt(r.rssPerConnKB)} | ${fmt(r.heapPerConnKB)} | ${fmt(r.cpuMsPerBeat, 0)} | ${fmt(r.corePercentAt15s, 2)} | ${r.limitedBy ?? ''} |`,
+      )
+    }
+  }
+  return lines
+}
+
+export function writeReport(input: Input): void {
+  const { machine, phase, results, median, hubTargeted } = input
   const servers = [...new Set(results.map((r) => r.server))]
   const counts = [...new Set(results.map((r) => r.conns))].sort((a, b) => a - b)
   const pick = (server: string, conns: number, f: (r: Result) => number | undefined) =>
@@ -100,6 +201,22 @@ export function writeReport({ machine, phase, results, median, hubTargeted }: In
       ]
       lines.push(`| ${cells.join(' | ')} |`)
     }
+    const ratios: string[] = []
+    const cpuOf = (server: string) => pick(server, conns, (r) => r.max.cpuUsPerDelivery)
+    const rateOf = (server: string) => pick(server, conns, (r) => r.max.deliveredPerSec)
+    if (servers.includes('raw-coalesced') && servers.includes('rt')) {
+      ratios.push(
+        `- coalescing ceiling: rt delivers ${fmt(rateOf('rt') / rateOf('raw-coalesced'), 2)}× the events/s of \`raw-coalesced\` at ${fmt(cpuOf('rt') / cpuOf('raw-coalesced'), 2)}× its CPU per delivery`,
+      )
+    }
+    for (const durable of ['rt-redislog', 'rt-redisbus'] as const) {
+      if (!servers.includes(durable) || !servers.includes('rt')) continue
+      const p99 = (server: string) => pick(server, conns, (r) => r.rate.p99)
+      ratios.push(
+        `- ${durable}: p99 at 10 broadcasts/s ${fmt(p99(durable) / p99('rt'), 2)}× the in-memory log's; delivered/s ${fmt(rateOf(durable) / rateOf('rt'), 2)}× and CPU per delivery ${fmt(cpuOf(durable) / cpuOf('rt'), 2)}×`,
+      )
+    }
+    if (ratios.length > 0) lines.push('', ...ratios)
     const storm = results.filter((r) => r.conns === conns && r.storm !== undefined)
     if (storm.length > 0) {
       lines.push('', '| storm | resumed and caught up (ms) | lost | duplicates |', '|---|---|---|---|')
@@ -132,6 +249,7 @@ export function writeReport({ machine, phase, results, median, hubTargeted }: In
       lines.push(`| ${Number(count).toLocaleString('en-US')} | ${fmt(us)} |`)
     }
   }
+  lines.push(...newWorkloads(input, median))
   lines.push(
     '',
     '## Where the time goes',

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client'
 import { type Message, serve } from '../lib/ipc.js'
 import { nowMs, percentile } from '../lib/stats.js'
 
-const [origin = '', path = '', kind = 'sse'] = process.argv.slice(2)
+const [origin = '', path = '', kind = 'sse', localAddress] = process.argv.slice(2)
 const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
 
 interface Conn {
@@ -54,6 +54,8 @@ function openSse(user: string, lastId: string | undefined, existing?: Conn): Pro
       port: new URL(origin).port,
       path: path + user,
       agent,
+      // Several source addresses, so one server can hold more than ~28k loopback connections.
+      localAddress,
       headers,
     })
     req.once('error', reject)
@@ -175,6 +177,29 @@ serve({
     await Promise.all(conns.map((conn) => openSse(conn.user, conn.lastId, conn)))
     const caughtUp = await waitUntil(() => conns.every((c) => c.lastSeq >= (m.seq as number)), 60_000)
     return { stormDone: true, caughtUp, ms: nowMs() - started }
+  },
+  // Every client drops; they resume later with `resume`.
+  dropAll: async () => {
+    // Each client must hold a position (the id of its rt.connected) before it leaves.
+    const deadline = nowMs() + 30_000
+    while (conns.some((c) => c.lastId === undefined) && nowMs() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    for (const conn of conns) conn.close()
+    return { dropped: conns.length }
+  },
+  // All clients reconnect at once with their Last-Event-ID; resolves once each holds its
+  // sequence `seq` (or at the timeout), with how many did and how many events were missing.
+  resume: async (m: Message) => {
+    const seq = m.seq as number
+    const started = nowMs()
+    await Promise.all(conns.map((conn) => openSse(conn.user, conn.lastId, conn)))
+    const connectedMs = nowMs() - started
+    const caughtUp = await waitUntil(() => conns.every((c) => c.lastSeq >= seq), (m.timeoutMs as number) ?? 60_000)
+    const ms = nowMs() - started
+    const behind = conns.filter((c) => c.lastSeq < seq)
+    const missing = behind.reduce((sum, c) => sum + (seq - c.lastSeq), 0)
+    return { resumed: true, caughtUp, ms, connectedMs, behind: behind.length, missing }
   },
   close: () => {
     for (const conn of conns) conn.close()

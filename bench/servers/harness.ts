@@ -29,6 +29,8 @@ export interface BenchServer {
   target?(userIds: readonly string[], payload: BenchPayload): void | Promise<void>
   /** Path and query clients connect to (user id appended by the load generator). */
   readonly path: string
+  /** Releases what the server holds outside the process (Redis keys), before it exits. */
+  close?(): Promise<void>
 }
 
 export interface BenchPayload {
@@ -58,7 +60,10 @@ export async function runServer(server: BenchServer): Promise<void> {
     seq: () => ({ seq }),
     // A clean exit, so `--cpu-prof` gets to write its profile.
     exit: () => {
-      setImmediate(() => process.exit(0))
+      setImmediate(async () => {
+        await server.close?.().catch(() => {})
+        process.exit(0)
+      })
       return { exiting: true }
     },
     resetSeq: () => {

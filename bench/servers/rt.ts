@@ -8,6 +8,8 @@ const hub = createHub<Record<string, unknown>, { userId: string }>({
   log: memoryLog({ capacity: 200_000 }),
   authenticate: (req) => ({ userId: req.url.searchParams.get('u') ?? 'anonymous' }),
   maxConnections: 1_000_000,
+  // The idle-scale run beats every second, to measure the heartbeat's cost per beat.
+  heartbeatMs: Number(process.env.BENCH_HEARTBEAT_MS ?? 15_000),
 })
 const server = createServer(toNodeHandler(hub))
 

@@ -1,7 +1,17 @@
 /**
  * Test support for any delivery log: watch what it tells listeners, fill it, read pages.
  */
-import type { Log, LogAppend, LogEntry, LogGap, LogRead } from '../src/core/log.js'
+import fc from 'fast-check'
+import { expect } from 'vitest'
+import {
+  type Log,
+  type LogAppend,
+  type LogEntry,
+  type LogFilter,
+  type LogGap,
+  type LogRead,
+  matchesFilter,
+} from '../src/core/log.js'
 
 /** Records what `log` tells its listeners; `until` resolves once a condition holds. */
 export function watch(log: Log) {
@@ -45,4 +55,73 @@ export async function fill(log: Log, count: number, extra: Partial<LogAppend> = 
 export function ok(page: LogRead): { entries: readonly LogEntry[]; more: boolean } {
   if (!page.ok) throw new Error(`expected a page, got a reset (${page.reason})`)
   return page
+}
+
+/** Reads from `afterId` to the end, page by page, following the log's cursor; or the reset reason. */
+export async function readAll(log: Log, afterId: string, limit: number, filter?: LogFilter) {
+  const out: LogEntry[] = []
+  let cursor = afterId
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await log.read(cursor, limit, filter)
+    if (!page.ok) return { reason: page.reason, pages }
+    out.push(...page.entries)
+    const next = page.cursor ?? page.entries.at(-1)?.id ?? cursor
+    if (page.more && next === cursor) throw new Error(`a page with more but no progress after ${cursor}`)
+    cursor = next
+    if (!page.more) return { entries: out, pages: pages + 1 }
+  }
+  throw new Error('a read that never ends')
+}
+
+const TOPICS = ['a', 'b', 'c', 'd'] as const
+const USERS = ['u1', 'u2', 'u3'] as const
+
+/** Appends for {@link filteredReadsAgree}: a few topics, some entries only for some users. */
+export const filterAppends = fc.array(
+  fc.record({
+    topic: fc.constantFrom(...TOPICS),
+    to: fc.option(fc.subarray([...USERS]), { nil: undefined }),
+  }),
+  { minLength: 1, maxLength: 40 },
+)
+
+/** One read of {@link filteredReadsAgree}. */
+export interface FilterRead {
+  readonly at: number
+  readonly topics: readonly string[]
+  readonly userId: string | undefined
+  readonly limit: number
+}
+
+/** Reads for {@link filteredReadsAgree}: positions (index into the appended ids), filters, page sizes. */
+export const filterReads: fc.Arbitrary<FilterRead[]> = fc.array(
+  fc.record({
+    at: fc.nat(),
+    topics: fc.subarray([...TOPICS], { minLength: 1 }),
+    userId: fc.option(fc.constantFrom(...USERS), { nil: undefined }),
+    limit: fc.integer({ min: 1, max: 7 }),
+  }),
+  { minLength: 1, maxLength: 6 },
+)
+
+/**
+ * A filtered read returns exactly the entries the filter accepts, in order, the same as an
+ * unfiltered read filtered afterwards, and refuses a position for the same reason.
+ * `positions` are the ids a client may hold: the origin, then every appended id.
+ */
+export async function filteredReadsAgree(
+  log: Log,
+  positions: readonly string[],
+  reads: readonly FilterRead[],
+): Promise<void> {
+  for (const read of reads) {
+    const after = positions[read.at % positions.length] as string
+    const filter: LogFilter = { topics: new Set(read.topics), userId: read.userId }
+    const plain = await readAll(log, after, read.limit)
+    const filtered = await readAll(log, after, read.limit, filter)
+    const expected =
+      'reason' in plain ? plain.reason : plain.entries.filter((e) => matchesFilter(e, filter)).map((e) => e.id)
+    const actual = 'reason' in filtered ? filtered.reason : filtered.entries.map((e) => e.id)
+    expect({ after, filter: read, got: actual }).toEqual({ after, filter: read, got: expected })
+  }
 }

@@ -2,7 +2,7 @@
  * One subscriber's stream: what it wants and what is queued for it.
  * @module
  */
-import type { LogEntry } from './log.js'
+import type { LogEntry, LogFilter } from './log.js'
 import type { StreamSink } from './sink.js'
 import type { Identity } from './types.js'
 import { ControlEvent } from './wire.js'
@@ -35,11 +35,16 @@ export class Connection {
   /** Wakes a waiting long-poll request when an entry arrives. */
   wake: (() => void) | null = null
 
+  /** What this subscriber may see, for filtered log reads. */
+  readonly filter: LogFilter
+
   constructor(
     readonly topics: ReadonlySet<string>,
     readonly types: ReadonlySet<string> | null,
     readonly userId: string | undefined,
-  ) {}
+  ) {
+    this.filter = { topics, userId }
+  }
 
   /** Whether the `types` filter lets this type through. */
   wantsType(type: string): boolean {

@@ -307,7 +307,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     for (;;) {
       conn.buffer = []
       conn.overflow = false
-      const page = await readLog(log, cursor, REPLAY_PAGE)
+      const page = await readLog(log, cursor, REPLAY_PAGE, conn.filter)
       if (isClosed(conn)) return
       if (!page.ok) return reset(conn, page.reason)
       if (!resumed) {
@@ -324,6 +324,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
           if (isClosed(conn)) return
         }
       }
+      cursor = page.cursor ?? cursor
       if (page.more || conn.overflow) continue
       // Caught up. Entries told to us during the last read are either in that page or
       // newer than all of it; earlier ones were read by an earlier page.

@@ -28,14 +28,34 @@ export interface LogAppend {
   readonly key?: string | undefined
 }
 
+/**
+ * Who is reading, so a log can skip what that reader may not see: a client resuming on one
+ * private topic reads what it missed, not every event of every user since its position.
+ */
+export interface LogFilter {
+  /** The reader's topics: entries of other topics may be left out. */
+  readonly topics: ReadonlySet<string>
+  /**
+   * The reader's user id: entries whose `to` does not name it may be left out. Absent (an
+   * anonymous reader): every entry with `to` may be left out.
+   */
+  readonly userId?: string | undefined
+}
+
 /** The answer to {@link Log.read}. */
 export type LogRead =
   | {
       readonly ok: true
       /** Entries after the requested id, oldest first. */
       readonly entries: readonly LogEntry[]
-      /** More entries follow the last one returned. */
+      /** More entries follow the last one returned (or `cursor`). */
       readonly more: boolean
+      /**
+       * Where the next read continues, when a filtered read looked past the last entry it
+       * returned: every entry up to this id that passes the filter was returned. Never past
+       * what listeners were told. Absent: the last entry returned (or the requested id).
+       */
+      readonly cursor?: string | undefined
     }
   | {
       readonly ok: false
@@ -77,8 +97,17 @@ export interface LogStatus {
 export interface Log {
   /** Appends and assigns an id; a duplicate `key` returns the existing entry unchanged. */
   append(input: LogAppend): Promise<LogEntry>
-  /** Up to `limit` entries logged after `afterId`, or why that id cannot be resumed. */
-  read(afterId: string, limit: number): Promise<LogRead>
+  /**
+   * Up to `limit` entries logged after `afterId`, or why that id cannot be resumed.
+   *
+   * With a `filter`, the log may leave out entries the filter rejects, and should, through an
+   * index of its own, so the cost of a read follows what the reader may see. It must never
+   * leave out an entry the filter accepts, and may return more (the hub filters again), so a
+   * log that ignores `filter` is correct, only slower. When it skipped entries past the last
+   * one it returned, it says where it got to in `cursor`. Whether `afterId` can be resumed
+   * from (evicted, unknown, malformed) does not depend on the filter.
+   */
+  read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead>
   /** The id of the newest entry (or of the log's origin when empty). */
   head(): string
   /**
@@ -103,7 +132,13 @@ export interface Log {
  * Reads from any log on behalf of a client. No log issues ids with control characters, so
  * such an id is malformed whatever the log itself would make of it, and never reaches it.
  */
-export function readLog(log: Log, afterId: string, limit: number): Promise<LogRead> {
+export function readLog(log: Log, afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
   if (hasControlChars(afterId)) return Promise.resolve({ ok: false, reason: 'malformed' })
-  return log.read(afterId, limit)
+  return log.read(afterId, limit, filter)
+}
+
+/** Whether an entry passes a read filter: one rule, for every log that filters in memory. */
+export function matchesFilter(entry: LogEntry, filter: LogFilter): boolean {
+  if (!filter.topics.has(entry.topic)) return false
+  return entry.to === undefined || (filter.userId !== undefined && entry.to.includes(filter.userId))
 }

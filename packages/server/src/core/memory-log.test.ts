@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
 import { isRtError } from './errors.js'
 import type { Log, LogEntry, LogRead } from './log.js'
 import { memoryLog } from './memory-log.js'
@@ -226,5 +227,43 @@ describe('memoryLog', () => {
       ),
       { numRuns: 200 },
     )
+  })
+
+  test('a filtered read returns exactly what an unfiltered read lets through, from every position (300 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 50 }),
+        filterAppends,
+        filterReads,
+        async (capacity, appends, reads) => {
+          const log = memoryLog({ capacity })
+          const positions = [log.head()]
+          for (const [i, append] of appends.entries()) {
+            positions.push((await log.append({ type: 'm', data: i, ...append })).id)
+          }
+          await filteredReadsAgree(log, positions, reads)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  test('a filtered read visits only the topics asked for and says where it got to', async () => {
+    const log = memoryLog({ capacity: 100_000 })
+    const origin = log.head()
+    const mine: string[] = []
+    for (let i = 0; i < 50_000; i++) {
+      const entry = await log.append({ type: 'm', topic: `user:${i % 5_000}`, data: i })
+      if (entry.topic === 'user:7') mine.push(entry.id)
+    }
+    const page = ok(await log.read(origin, 500, { topics: new Set(['user:7']), userId: '7' }))
+    expect(page.entries.map((e) => e.id)).toEqual(mine)
+    expect(page.more).toBe(false)
+    expect((page as { cursor?: string }).cursor).toBe(log.head())
+    // A page cut by the limit continues after its last entry.
+    const first = ok(await log.read(origin, 3, { topics: new Set(['user:7']) }))
+    expect(first.entries.map((e) => e.id)).toEqual(mine.slice(0, 3))
+    expect(first.more).toBe(true)
+    expect((first as { cursor?: string }).cursor).toBe(mine[2])
   })
 })

@@ -3,7 +3,8 @@
  * @module
  */
 import { RtError } from './errors.js'
-import type { Log, LogAppend, LogEntry, LogRead } from './log.js'
+import { type Log, type LogAppend, type LogEntry, type LogFilter, type LogRead, matchesFilter } from './log.js'
+import { TopicIndex } from './topic-index.js'
 
 /** Options of {@link memoryLog}. */
 export interface MemoryLogOptions {
@@ -46,11 +47,25 @@ export function memoryLog(options: MemoryLogOptions = {}): Log {
   const epoch = randomEpoch()
   const ring: (LogEntry | undefined)[] = new Array(capacity)
   const byKey = new Map<string, LogEntry>()
+  const byTopic = new TopicIndex()
   const listeners = new Set<(entry: LogEntry) => void>()
   /** Sequence of the newest entry; 0 when empty. Entry seqs start at 1. */
   let last = 0
   const idOf = (seq: number) => `${epoch}-${seq}`
   const oldest = () => Math.max(1, last - capacity + 1)
+
+  /** Visits the entries of the reader's topics only, through the topic index. */
+  function readFiltered(after: number, limit: number, filter: LogFilter): LogRead {
+    const { seqs, bound } = byTopic.slice(filter.topics, after, last, limit)
+    const entries: LogEntry[] = []
+    for (const seq of seqs) {
+      const entry = ring[seq % capacity] as LogEntry
+      if (!matchesFilter(entry, filter)) continue
+      entries.push(entry)
+      if (entries.length === limit) return { ok: true, entries, more: seq < last, cursor: idOf(seq) }
+    }
+    return { ok: true, entries, more: bound < last, cursor: idOf(bound) }
+  }
 
   return {
     async append(input: LogAppend): Promise<LogEntry> {
@@ -70,14 +85,18 @@ export function memoryLog(options: MemoryLogOptions = {}): Log {
       }
       const slot = seq % capacity
       const evicted = ring[slot]
-      if (evicted?.key !== undefined && byKey.get(evicted.key) === evicted) byKey.delete(evicted.key)
+      if (evicted !== undefined) {
+        byTopic.evict(evicted.topic)
+        if (evicted.key !== undefined && byKey.get(evicted.key) === evicted) byKey.delete(evicted.key)
+      }
       ring[slot] = entry
+      byTopic.add(entry.topic, seq)
       if (entry.key !== undefined) byKey.set(entry.key, entry)
       for (const listener of listeners) listener(entry)
       return entry
     },
 
-    async read(afterId: string, limit: number): Promise<LogRead> {
+    async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
       const dash = afterId.lastIndexOf('-')
       const seqText = afterId.slice(dash + 1)
       if (dash <= 0 || !SEQ.test(seqText)) return { ok: false, reason: 'malformed' }
@@ -85,6 +104,7 @@ export function memoryLog(options: MemoryLogOptions = {}): Log {
       const after = Number(seqText)
       if (after > last) return { ok: false, reason: 'unknown' }
       if (after < oldest() - 1) return { ok: false, reason: 'evicted' }
+      if (filter !== undefined) return readFiltered(after, limit, filter)
       const end = Math.min(last, after + limit)
       const entries: LogEntry[] = []
       for (let seq = after + 1; seq <= end; seq++) entries.push(ring[seq % capacity] as LogEntry)

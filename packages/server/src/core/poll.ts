@@ -64,11 +64,11 @@ export async function longPoll(
     conn.state = 'polling'
     conn.buffer = []
     deps.index(conn)
-    const page = await readLog(deps.log, lastEventId, POLL_PAGE)
+    const page = await readLog(deps.log, lastEventId, POLL_PAGE, conn.filter)
     if (!page.ok) return { events: [], lastEventId: deps.log.head(), reset: true, reason: page.reason }
     deps.resumedFrom(conn, lastEventId)
     const last = page.entries.at(-1)
-    const cursor = last === undefined ? lastEventId : last.id
+    const cursor = page.cursor ?? (last === undefined ? lastEventId : last.id)
     const events = page.entries.filter((entry) => conn.accepts(entry))
     if (events.length > 0 || page.more || conn.overflow) {
       return { events: events.map(toEvent), lastEventId: cursor, reset: false }

@@ -1,6 +1,8 @@
 import { createHub, type Log, type LogEntry } from '@rt/server'
+import fc from 'fast-check'
 import type { Db } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
 import { eventually, type MongoTarget, mongoTarget, REAL_URI, SIM_ONLY } from '../../test/mongo-support/target.js'
 import { type MongoLogOptions, mongoLog } from './mongo-log.js'
 
@@ -219,4 +221,23 @@ test('options are checked', async () => {
   const db = await freshDb()
   await expect(mongoLog({ db, pollMs: 0 })).rejects.toThrow(/pollMs/)
   await expect(mongoLog({ db, retention: { maxEntries: -1 } })).rejects.toThrow(/maxEntries/)
+})
+
+test('a filtered read returns exactly what an unfiltered read lets through, on the topic index (10 runs)', async () => {
+  const db = await freshDb()
+  let run = 0
+  await fc.assert(
+    fc.asyncProperty(filterAppends, filterReads, async (appends, reads) => {
+      const log = await open({ db, collection: `rt_log_filter_${run++}` })
+      const positions = [log.head()]
+      for (const [i, append] of appends.entries()) {
+        positions.push((await log.append({ type: 'm', data: i, ...append })).id)
+      }
+      await eventually(() => log.head() === positions.at(-1))
+      await filteredReadsAgree(log, positions, reads)
+    }),
+    { numRuns: 10 },
+  )
+  const indexes = await db.collection('rt_log_filter_0').indexes()
+  expect(indexes.map((index) => index.key)).toContainEqual({ topic: 1, _id: 1 })
 })

@@ -3,13 +3,14 @@
  * every node that points at it.
  * @module
  */
-import type { Collection, Db, IndexDescription } from 'mongodb'
+import type { Collection, Db, Filter, IndexDescription } from 'mongodb'
 import {
   countOption,
   durationOption,
   type Log,
   type LogAppend,
   type LogEntry,
+  type LogFilter,
   type LogRead,
   RtError,
 } from '../index.js'
@@ -118,7 +119,11 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
     retention.maxEntries === undefined ? undefined : countOption(who, 'maxEntries', retention.maxEntries, 0, true)
   const trimEvery = maxEntries === undefined ? 0 : Math.max(1, Math.min(100, Math.floor(maxEntries / 10)))
 
-  const indexes: IndexDescription[] = [{ key: { key: 1 }, name: 'key_unique', unique: true, sparse: true }]
+  const indexes: IndexDescription[] = [
+    { key: { key: 1 }, name: 'key_unique', unique: true, sparse: true },
+    // Filtered reads: the entries of a reader's topics in sequence order.
+    { key: { topic: 1, _id: 1 }, name: 'topic_seq' },
+  ]
   if (maxAgeMs !== undefined) {
     indexes.push({ key: { ts: 1 }, name: 'ts_ttl', expireAfterSeconds: Math.max(1, Math.ceil(maxAgeMs / 1000)) })
   }
@@ -263,6 +268,23 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
     })
   }
 
+  /** The entries of the filter's topics in `(after, end]`, through the topic index. */
+  async function readTopics(after: number, end: number, limit: number, filter: LogFilter): Promise<LogRead> {
+    if (after >= end) return { ok: true, entries: [], more: false }
+    // Retention removes the oldest first: the entry after the position is there, or evicted.
+    const next = await entries.findOne({ _id: after + 1 }, { projection: { _id: 1 } })
+    if (next === null) return { ok: false, reason: 'evicted' }
+    const query: Filter<EntryDocument> = { topic: { $in: [...filter.topics] }, _id: { $gt: after, $lte: end } }
+    query.$or = [{ to: { $exists: false } }]
+    if (filter.userId !== undefined) query.$or.push({ to: filter.userId })
+    const docs = await entries.find(query).sort({ _id: 1 }).limit(limit).toArray()
+    const last = docs.at(-1)
+    if (docs.length === limit && last !== undefined) {
+      return { ok: true, entries: docs.map(toEntry), more: last._id < end, cursor: idOf(last._id) }
+    }
+    return { ok: true, entries: docs.map(toEntry), more: false, cursor: idOf(end) }
+  }
+
   async function trim(seq: number): Promise<void> {
     if (maxEntries === undefined || seq % trimEvery !== 0) return
     await entries.deleteMany({ _id: { $lte: seq - maxEntries } })
@@ -317,7 +339,7 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
       }
     },
 
-    async read(afterId: string, limit: number): Promise<LogRead> {
+    async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
       const match = ID.exec(afterId)
       if (match === null) return { ok: false, reason: 'malformed' }
       if (match[1] !== epoch) return { ok: false, reason: 'unknown' }
@@ -329,6 +351,7 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
         await reach(after)
       }
       const end = head
+      if (filter !== undefined) return readTopics(after, end, limit, filter)
       for (;;) {
         if (after >= end) return { ok: true, entries: [], more: false }
         const docs = await entries

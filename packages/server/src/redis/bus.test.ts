@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { fill, ok, watch } from '../../test/log-support.js'
+import { fill, filterAppends, filteredReadsAgree, filterReads, ok, watch } from '../../test/log-support.js'
 import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
@@ -145,5 +146,21 @@ describe('redisBus', () => {
     await expect(log.append({ type: 'm', topic: 't', data: 1 })).rejects.toMatchObject({ code: 'hub_closed' })
     expect(client.isReady).toBe(true)
     client.destroy()
+  })
+
+  test('a filtered read returns exactly what an unfiltered read lets through (20 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(3, 10_000), filterAppends, filterReads, async (capacity, appends, reads) => {
+        const log = await open(freshChannel(), { capacity })
+        const seen = watch(log)
+        const positions = [log.head()]
+        for (const [i, append] of appends.entries()) {
+          positions.push((await log.append({ type: 'm', data: i, ...append })).id)
+        }
+        await seen.until(() => seen.told.length === appends.length)
+        await filteredReadsAgree(log, positions, reads)
+      }),
+      { numRuns: 20 },
+    )
   })
 })

@@ -7,9 +7,11 @@ import {
   type Log,
   type LogAppend,
   type LogEntry,
+  type LogFilter,
   type LogGap,
   type LogRead,
   type LogStatus,
+  matchesFilter,
   type ResetReason,
   RtError,
 } from '../index.js'
@@ -83,6 +85,8 @@ local seq = redis.call('HGET', KEYS[1], 'seq') or '0'
 redis.call('PUBLISH', ARGV[2], '!' .. epoch .. '|' .. seq)
 return seq`)
 
+/** Entries one filtered read looks at, at most: the rest waits for the next read. */
+const SCAN_BUDGET = 2_000
 const SEQ = /^\d{1,15}$/
 
 /**
@@ -235,7 +239,7 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
       })
     },
 
-    async read(afterId: string, limit: number): Promise<LogRead> {
+    async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
       const dash = afterId.lastIndexOf('-')
       const seqText = afterId.slice(dash + 1)
       if (dash <= 0 || !SEQ.test(seqText)) return { ok: false, reason: 'malformed' }
@@ -245,7 +249,10 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
       await progress.until(() => epoch !== idEpoch || ring.last >= after, catchUpMs)
       if (epoch !== idEpoch || after > ring.last) return { ok: false, reason: 'unknown' }
       if (after < ring.base) return { ok: false, reason: 'evicted' }
-      return { ok: true, ...ring.after(after, limit) }
+      if (filter === undefined) return { ok: true, ...ring.after(after, limit) }
+      // The bus holds only its ring, in memory: a scan, bounded per call.
+      const page = ring.afterMatching(after, limit, SCAN_BUDGET, (entry) => matchesFilter(entry, filter))
+      return { ok: true, entries: page.entries, more: page.more, cursor: ring.get(page.last)?.id ?? afterId }
     },
 
     async lookup(ids) {

@@ -63,6 +63,30 @@ export class Ring {
     return { entries, more: to < this.size }
   }
 
+  /**
+   * Like {@link Ring.after}, keeping only entries `keep` accepts, looking at `budget` entries
+   * at most; `last` is the sequence of the last entry looked at (`seq` when none).
+   */
+  afterMatching(
+    seq: number,
+    limit: number,
+    budget: number,
+    keep: (entry: LogEntry) => boolean,
+  ): { entries: LogEntry[]; more: boolean; last: number } {
+    const from = this.indexAfter(seq)
+    const to = Math.min(this.size, from + budget)
+    const entries: LogEntry[] = []
+    let last = seq
+    let i = from
+    while (i < to && entries.length < limit) {
+      const entry = this.itemAt(i)
+      last = this.seqAt(i)
+      i++
+      if (keep(entry)) entries.push(entry)
+    }
+    return { entries, more: i < this.size, last }
+  }
+
   private seqAt(i: number): number {
     return this.seqs[(this.start + i) % this.capacity] as number
   }

@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { fill, ok, watch } from '../../test/log-support.js'
+import { fill, filterAppends, filteredReadsAgree, filterReads, ok, watch } from '../../test/log-support.js'
 import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
@@ -298,5 +299,38 @@ describe('redisLog', () => {
     expect(client.isReady).toBe(true)
     await expect(log.append({ type: 'm', topic: 't', data: 1 })).rejects.toMatchObject({ code: 'hub_closed' })
     client.destroy()
+  })
+
+  test('a filtered read returns exactly what an unfiltered read lets through, from the cache and from Redis (30 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(1, 5, 10_000), filterAppends, filterReads, async (cache, appends, reads) => {
+        const log = await open(freshStream(), { cache })
+        const seen = watch(log)
+        const positions = [log.head()]
+        for (const [i, append] of appends.entries()) {
+          positions.push((await log.append({ type: 'm', data: i, ...append })).id)
+        }
+        await seen.until(() => seen.told.length === appends.length)
+        await filteredReadsAgree(log, positions, reads)
+      }),
+      { numRuns: 30 },
+    )
+  })
+
+  test('topic indexes are trimmed with the stream; a topic with nothing left is dropped', async () => {
+    const stream = freshStream()
+    const log = await open(stream, { maxLen: 10 })
+    const redis = await redisClient()
+    try {
+      await log.append({ type: 'm', topic: 'once', data: 0 })
+      await fill(log, 400)
+      expect(await redis.sendCommand(['EXISTS', `${stream}:t:once`])).toBe(0)
+      expect(await redis.sendCommand(['ZSCORE', `${stream}:topics`, 'once'])).toBe(null)
+      const indexed = Number(await redis.sendCommand(['ZCARD', `${stream}:t:t`]))
+      const retained = Number(await redis.sendCommand(['XLEN', stream]))
+      expect(indexed).toBe(retained)
+    } finally {
+      redis.destroy()
+    }
   })
 })

@@ -6,9 +6,11 @@ import {
   type Log,
   type LogAppend,
   type LogEntry,
+  type LogFilter,
   type LogGap,
   type LogRead,
   type LogStatus,
+  matchesFilter,
   RtError,
 } from '../index.js'
 import { boundedWrites } from './bounded-writes.js'
@@ -52,6 +54,8 @@ interface Position {
   readonly text: string
 }
 
+/** How far behind a filtered read may be to be answered by scanning this node's cache. */
+const RING_SCAN = 2_000
 const DIGITS = /^\d{1,15}$/
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f]/
@@ -63,8 +67,12 @@ function position(text: string): Position {
 
 // The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
 // a counter. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
-// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq)
-// ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or ''
+// Each topic has a sorted set of its entries' ids by seq (<stream>:t:<topic>), trimmed
+// below the stream's first entry when the topic is appended to; <stream>:topics holds each
+// topic's newest seq, so a topic with nothing left in the stream is dropped entirely.
+// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic index, topics
+// ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or '',
+//       topic index prefix
 const APPEND = new Script(`${ensureEpoch('KEYS[2]')}
 local key = ARGV[2]
 if key ~= '' then
@@ -96,17 +104,22 @@ if key ~= '' then
   redis.call('HSET', KEYS[3], key, id)
   redis.call('ZADD', KEYS[4], seq, key)
 end
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local firstSeq = seq
+if first then firstSeq = tonumber(string.match(first[1], '-(%d+)$')) end
+local below = '(' .. string.format('%.0f', firstSeq)
 local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-if oldest[2] then
-  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-  local firstSeq = seq + 1
-  if first then firstSeq = tonumber(string.match(first[1], '-(%d+)$')) end
-  if tonumber(oldest[2]) < firstSeq then
-    local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', firstSeq), 'LIMIT', 0, 500)
-    redis.call('HDEL', KEYS[3], unpack(gone))
-    redis.call('ZREM', KEYS[4], unpack(gone))
-  end
+if oldest[2] and tonumber(oldest[2]) < firstSeq then
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', below, 'LIMIT', 0, 500)
+  redis.call('HDEL', KEYS[3], unpack(gone))
+  redis.call('ZREM', KEYS[4], unpack(gone))
 end
+redis.call('ZADD', KEYS[5], seq, id)
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', below)
+redis.call('ZADD', KEYS[6], seq, ARGV[6])
+local dead = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', below, 'LIMIT', 0, 100)
+for _, topic in ipairs(dead) do redis.call('DEL', ARGV[9] .. topic) end
+if dead[1] then redis.call('ZREM', KEYS[6], unpack(dead)) end
 return {epoch, id, '0'}`)
 
 // Everything needed to judge a resume position, in one atomic look. KEYS: stream, meta.
@@ -127,6 +140,60 @@ local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local lastId = '0-0'
 if last then lastId = last[1] end
 return {epoch, redis.call('HGET', KEYS[2], 'seq') or '0', lastId}`)
+
+// A filtered read: the ids of the reader's topics from their indexes, merged by seq and cut
+// where a topic had more than `count`, then the entries themselves, keeping those the user
+// may see, plus everything READ returns to judge the position.
+// KEYS: stream, meta, then one topic index per topic.
+// ARGV: position, count, position's seq, newest seq told to listeners, user id or ''.
+const READ_TOPICS = new Script(`
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local exact = 0
+if ARGV[1] ~= '0-0' then exact = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) end
+local count = tonumber(ARGV[2])
+local bound = tonumber(ARGV[4])
+local boundId = ''
+local ids = {}
+for i = 3, #KEYS do
+  local got = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ARGV[3], ARGV[4], 'WITHSCORES', 'LIMIT', 0, count)
+  if #got == 2 * count and tonumber(got[#got]) < bound then
+    bound = tonumber(got[#got])
+    boundId = got[#got - 1]
+  end
+  for j = 1, #got, 2 do ids[#ids + 1] = {tonumber(got[j + 1]), got[j]} end
+end
+table.sort(ids, function(a, b) return a[1] < b[1] end)
+local page = {}
+local cursor = boundId
+for _, pair in ipairs(ids) do
+  if pair[1] > bound then break end
+  local found = redis.call('XRANGE', KEYS[1], pair[2], pair[2])[1]
+  if found then
+    local keep = true
+    local fields = found[2]
+    for f = 1, #fields, 2 do
+      if fields[f] == 'u' then
+        keep = false
+        if ARGV[5] ~= '' then
+          for _, user in ipairs(cjson.decode(fields[f + 1])) do
+            if user == ARGV[5] then keep = true end
+          end
+        end
+      end
+    end
+    if keep then
+      page[#page + 1] = found
+      if #page == count then
+        cursor = pair[2]
+        break
+      end
+    end
+  end
+end
+local firstId = ''
+if first then firstId = first[1] end
+return {meta[1] or '', meta[2] or '0', firstId, exact, page, cursor}`)
 
 type RawEntry = [string, string[]]
 
@@ -176,6 +243,8 @@ export async function redisLog(
   const catchUpMs = durationMs(who, 'catchUpMs', options.catchUpMs, 5_000)
   const metaKey = `${stream}:meta`
   const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
+  const topicPrefix = `${stream}:t:`
+  const topicsKey = `${stream}:topics`
 
   const conns = await connect(target, who)
   const writes = boundedWrites(who, () => conns.client.isReady, maxPending, publishTimeoutMs)
@@ -270,6 +339,41 @@ export async function redisLog(
     return position(id.slice(dot + 1))
   }
 
+  /** Why a stored position cannot be resumed from, or null when it can. */
+  function judge(after: Position, metaEpoch: string, metaSeq: string, firstId: string, exact: number): LogRead | null {
+    const newest = Number(metaSeq)
+    if (metaEpoch !== epoch || after.seq > newest) return { ok: false, reason: 'unknown' }
+    const first = firstId === '' ? null : position(firstId).seq
+    // Our seq, their ms: a forged or mangled id.
+    if (exact === 0 && first !== null && after.seq >= first && after.seq > 0) return { ok: false, reason: 'unknown' }
+    if (exact === 0 && after.seq < newest && (first === null || first > after.seq + 1)) {
+      return { ok: false, reason: 'evicted' }
+    }
+    return null
+  }
+
+  /** A filtered read through the topic indexes, up to what listeners were told. */
+  async function readTopics(after: Position, limit: number, filter: LogFilter): Promise<LogRead> {
+    const toldId = cursor
+    const told = position(toldId).seq
+    const topicKeys = [...filter.topics].map((topic) => topicPrefix + topic)
+    const args = [after.text, String(limit), String(after.seq), String(told), filter.userId ?? '']
+    const reply = (await READ_TOPICS.run(conns.client, [stream, metaKey, ...topicKeys], args)) as [
+      string,
+      string,
+      string,
+      number,
+      RawEntry[],
+      string,
+    ]
+    const [metaEpoch, metaSeq, firstId, exact, page, reached] = reply
+    const refused = judge(after, metaEpoch, metaSeq, firstId, exact)
+    if (refused !== null) return refused
+    const entries = page.map(([id, fields]) => ring.get(position(id).seq) ?? toEntry(id, fields))
+    const end = reached === '' ? toldId : reached
+    return { ok: true, entries, more: position(end).seq < told, cursor: `${epoch}.${end}` }
+  }
+
   async function readStored(after: Position, limit: number): Promise<LogRead> {
     const reply = (await READ.run(conns.client, [stream, metaKey], [after.text, String(limit)])) as [
       string,
@@ -279,14 +383,8 @@ export async function redisLog(
       RawEntry[],
     ]
     const [metaEpoch, metaSeq, firstId, exact, page] = reply
-    const newest = Number(metaSeq)
-    if (metaEpoch !== epoch || after.seq > newest) return { ok: false, reason: 'unknown' }
-    const first = firstId === '' ? null : position(firstId).seq
-    // Our seq, their ms: a forged or mangled id.
-    if (exact === 0 && first !== null && after.seq >= first && after.seq > 0) return { ok: false, reason: 'unknown' }
-    if (exact === 0 && after.seq < newest && (first === null || first > after.seq + 1)) {
-      return { ok: false, reason: 'evicted' }
-    }
+    const refused = judge(after, metaEpoch, metaSeq, firstId, exact)
+    if (refused !== null) return refused
     // Only entries listeners were told about, so the seam between replay and live stays exact.
     const told = ring.last
     const entries: LogEntry[] = []
@@ -317,7 +415,9 @@ export async function redisLog(
           JSON.stringify(input.data),
           input.to === undefined ? '' : JSON.stringify(input.to),
         ]
-        const reply = (await APPEND.run(conns.client, keys, args, signal)) as [string, string, string, string[]?]
+        args.push(topicPrefix)
+        const appendKeys = [...keys, topicPrefix + input.topic, topicsKey]
+        const reply = (await APPEND.run(conns.client, appendKeys, args, signal)) as [string, string, string, string[]?]
         const [e, id, duplicate, fields] = reply
         if (duplicate === '1' && fields !== undefined) {
           return e === epoch
@@ -336,7 +436,7 @@ export async function redisLog(
       })
     },
 
-    async read(afterId: string, limit: number): Promise<LogRead> {
+    async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
       let after = parse(afterId)
       if (typeof after !== 'string' && after.seq > ring.last) {
         // An id another node delivered before this node's tail got there.
@@ -349,9 +449,16 @@ export async function redisLog(
       if (after.seq >= ring.base && after.seq <= ring.last) {
         const held = ring.get(after.seq)
         if (held !== undefined && held.id !== afterId) return { ok: false, reason: 'unknown' }
-        return { ok: true, ...ring.after(after.seq, limit) }
+        if (filter === undefined) return { ok: true, ...ring.after(after.seq, limit) }
+        // A short way behind: scanning what this node holds beats a round trip.
+        if (ring.last - after.seq <= RING_SCAN) {
+          const { entries, more, last } = ring.afterMatching(after.seq, limit, RING_SCAN, (e) =>
+            matchesFilter(e, filter),
+          )
+          return { ok: true, entries, more, cursor: ring.get(last)?.id ?? afterId }
+        }
       }
-      const page = await readStored(after, limit)
+      const page = filter === undefined ? await readStored(after, limit) : await readTopics(after, limit, filter)
       // Valid, but this node's tail is stuck behind it: let the client retry.
       if (page.ok && after.seq > ring.last) throw unavailable(who, undefined, 'this node is behind the stream')
       return page

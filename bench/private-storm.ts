@@ -1,0 +1,95 @@
+/**
+ * The private storm: every client on its own `user:<n>` topic drops, events for all users
+ * pile up in the log, then every client resumes at once. Measures the time until all are
+ * caught up and how many entries the hub read from the log to get there.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { ask, next, spawnTs } from './lib/ipc.js'
+import type { PrivateLogKind } from './servers/rt-private.js'
+
+export interface PrivateStormResult {
+  log: PrivateLogKind | 'reconnect'
+  clients: number
+  events: number
+  run: number
+  /** Reconnect until every client holds all its events (NaN when the timeout hit first). */
+  caughtUpMs: number
+  /** Reconnect until every response has begun. */
+  connectedMs: number
+  /** Clients still behind at the timeout, and the events they lacked. */
+  behind: number
+  lost: number
+  duplicates: number
+  /** Entries the log handed to the hub, and the entries the clients actually missed. */
+  entriesRead: number
+  entriesMissed: number
+  logReads: number
+  /** Server CPU (ms) from reconnect to caught up. */
+  cpuMs: number
+}
+
+type Cpu = { cpu: NodeJS.CpuUsage }
+const cpuMs = (a: Cpu, b: Cpu) => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000
+
+export async function privateStorm(
+  log: PrivateLogKind,
+  clients: number,
+  events: number,
+  run: number,
+  timeoutMs: number,
+): Promise<PrivateStormResult> {
+  const children: ChildProcess[] = []
+  try {
+    const profile = process.env.BENCH_CPU_PROF
+    const srv = spawnTs(
+      'servers/rt-private.ts',
+      [log, String(events + 50_000)],
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
+    )
+    children.push(srv)
+    const { port, path } = await next<{ port: number; path: string }>(srv, 'ready')
+    const load = spawnTs('load/clients.ts', [`http://127.0.0.1:${port}`, path, 'sse'])
+    children.push(load)
+    await next(load, 'ready')
+    // Connected once (so each holds a position), then everyone is away while events arrive.
+    await ask(load, { cmd: 'connect', count: clients, offset: 0 }, 'connected', 180_000)
+    await ask(load, { cmd: 'dropAll' }, 'dropped')
+    await ask(srv, { cmd: 'seed', users: clients, events }, 'seeded', 600_000)
+    await ask(srv, { cmd: 'resetReads' }, 'readsReset')
+    await ask(load, { cmd: 'reset' }, 'resetDone')
+    const u0 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
+    const perUser = Math.ceil(events / clients)
+    const resumed = await ask<{ caughtUp: boolean; ms: number; connectedMs: number; behind: number; missing: number }>(
+      load,
+      { cmd: 'resume', seq: perUser, timeoutMs },
+      'resumed',
+      timeoutMs + 120_000,
+    )
+    const u1 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
+    const reads = await ask<{ calls: number; entries: number }>(srv, { cmd: 'reads' }, 'readsDone')
+    const stats = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
+    return {
+      log,
+      clients,
+      events,
+      run,
+      caughtUpMs: resumed.caughtUp ? resumed.ms : Number.NaN,
+      connectedMs: resumed.connectedMs,
+      behind: resumed.behind,
+      lost: resumed.caughtUp ? (stats.gaps as number) : resumed.missing + (stats.gaps as number),
+      duplicates: stats.duplicates as number,
+      entriesRead: reads.entries,
+      entriesMissed: events,
+      logReads: reads.calls,
+      cpuMs: cpuMs(u0, u1),
+    }
+  } finally {
+    const [srv] = children
+    for (const child of children.slice(1)) if (child.exitCode === null) child.kill('SIGKILL')
+    if (srv !== undefined && srv.exitCode === null) {
+      await ask(srv, { cmd: 'exit' }, 'exiting', 5_000).catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      if (srv.exitCode === null) srv.kill('SIGKILL')
+    }
+  }
+}

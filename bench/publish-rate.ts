@@ -1,0 +1,59 @@
+/**
+ * The maximum publish rate through Redis, in one process with no subscribers connected:
+ * rt's `hub.publish` on `redisLog` and `redisBus` against a raw pipeline of `XADD` and of
+ * `PUBLISH` (the ceiling: the same commands with nothing else), and on the in-memory log.
+ * Prints JSON: publishes per second for each, and CPU µs per publish in this process.
+ */
+import { createHub, type Log, memoryLog } from '@rt/server'
+import { redisBus, redisLog } from '@rt/server/redis'
+import { createClient } from 'redis'
+import { dropRedisKeys, REDIS_URL } from './servers/redis-keys.js'
+
+const count = Number(process.argv[2] ?? 20_000)
+/** Publishes in flight at once, as a busy app with many concurrent requests has. */
+const WINDOW = 256
+const data = { s: 0, t: 0, p: 'x'.repeat(64) }
+const payload = JSON.stringify(data)
+
+async function timed(run: (i: number) => Promise<unknown>) {
+  const inFlight = new Set<Promise<unknown>>()
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    const p = run(i)
+    inFlight.add(p)
+    void p.finally(() => inFlight.delete(p))
+    if (inFlight.size >= WINDOW) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  return { perSecond: count / seconds, cpuUsPerPublish: (used.user + used.system) / count }
+}
+
+async function viaHub(log: Log) {
+  const hub = createHub({ log })
+  try {
+    return await timed(() => hub.publish({ type: 'tick', topic: 'all', data }))
+  } finally {
+    await hub.close()
+  }
+}
+
+const prefix = `rt-bench:${Math.random().toString(36).slice(2, 10)}`
+const client = createClient({ url: REDIS_URL })
+await client.connect()
+const results: Record<string, { perSecond: number; cpuUsPerPublish: number }> = {}
+try {
+  results.rawXadd = await timed(() =>
+    client.sendCommand(['XADD', `${prefix}:raw`, 'MAXLEN', '~', '200000', '*', 't', 'tick', 'p', 'all', 'd', payload]),
+  )
+  results.rawPublish = await timed(() => client.sendCommand(['PUBLISH', `${prefix}:raw`, payload]))
+  results.redisLog = await viaHub(await redisLog({ url: REDIS_URL, stream: `${prefix}:log` }, { maxPending: 100_000 }))
+  results.redisBus = await viaHub(await redisBus({ url: REDIS_URL }, { channel: `${prefix}:bus`, maxPending: 100_000 }))
+  results.memory = await viaHub(memoryLog({ capacity: count }))
+} finally {
+  client.destroy()
+  await dropRedisKeys(prefix)
+}
+process.stdout.write(`${JSON.stringify({ count, window: WINDOW, results })}\n`)
