@@ -5,7 +5,7 @@ import { CommandError } from './errors.js'
 /** What a log entry records; `invalidate` entries are seen only by the streams they close. */
 export type ChangeKind = 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'dropDatabase' | 'invalidate'
 
-/** One change, as the oplog would hold it (pre- and post-images are always kept). */
+/** One change, as the oplog would hold it. */
 export interface LogEntry {
   readonly seq: number
   readonly ts: Timestamp
@@ -18,15 +18,28 @@ export interface LogEntry {
   readonly post?: Document | null
   readonly pre?: Document | null
   readonly updateDescription?: Document
+  /**
+   * The collection had `changeStreamPreAndPostImages` enabled when the change was written: only
+   * then are `pre` (and the post-image of an update) available to `whenAvailable`/`required`.
+   */
+  readonly images?: boolean
 }
 
 export type NewEntry = Omit<LogEntry, 'seq' | 'ts' | 'wall'>
 
+/** What a resume token stands for: an event, an `invalidate`, or a position between events. */
+export type TokenKind = 'event' | 'invalidate' | 'highWaterMark'
+
 /** A decoded resume token: the log position it stands for. */
 export interface TokenPosition {
   readonly seq: number
-  readonly invalidate: boolean
+  readonly kind: TokenKind
+  /** For a fragment of a split event: its number (1-based); 0 otherwise. */
+  readonly fragment: number
 }
+
+const KIND_FLAG: Record<TokenKind, string> = { event: '00', invalidate: '01', highWaterMark: '02' }
+const TOKEN = /^([0-9a-f]{16})(0[0-2])([0-9a-f]{2})([0-9a-f]{8})$/
 
 /** Compares two cluster times. */
 export function compareTs(a: Timestamp, b: Timestamp): number {
@@ -121,20 +134,36 @@ export class ChangeLog {
     if (pos < this.floor) throw historyLost()
   }
 
-  token(seq: number, invalidate = false): { _data: string } {
-    return { _data: `${seq.toString(16).padStart(16, '0')}${invalidate ? '01' : '00'}${this.epoch}` }
+  /**
+   * The resume token of a position. Tokens sort as the log does: by position, then event before
+   * the high-water mark of the same position, then by fragment.
+   */
+  token(seq: number, kind: TokenKind = 'event', fragment = 0): { _data: string } {
+    const frag = fragment.toString(16).padStart(2, '0')
+    return { _data: `${seq.toString(16).padStart(16, '0')}${KIND_FLAG[kind]}${frag}${this.epoch}` }
+  }
+
+  /** The post-batch token: every change up to `seq` has been examined. */
+  highWaterMark(seq: number): { _data: string } {
+    return this.token(seq, 'highWaterMark')
   }
 
   parseToken(token: unknown): TokenPosition {
     const data = (token as { _data?: unknown } | null)?._data
-    if (typeof data !== 'string' || !/^[0-9a-f]{16}0[01][0-9a-f]{8}$/.test(data)) {
-      throw new CommandError(260, `Invalid resume token: ${JSON.stringify(token)}`)
-    }
+    const match = typeof data === 'string' ? TOKEN.exec(data) : null
+    if (match === null) throw new CommandError(260, `Invalid resume token: ${JSON.stringify(token)}`)
     // A token from another simulator instance: its history is not here.
-    if (data.slice(18) !== this.epoch) throw historyLost()
-    const seq = Number.parseInt(data.slice(0, 16), 16)
+    if (match[4] !== this.epoch) throw historyLost()
+    const seq = Number.parseInt(match[1]!, 16)
     if (seq > this.head) throw new CommandError(260, 'Resume token is from the future of this log')
-    return { seq, invalidate: data.slice(16, 18) === '01' }
+    const kind = match[2] === '01' ? 'invalidate' : match[2] === '02' ? 'highWaterMark' : 'event'
+    return { seq, kind, fragment: Number.parseInt(match[3]!, 16) }
+  }
+
+  /** The retained entry at `seq`, if any. */
+  entryAt(seq: number): LogEntry | undefined {
+    for (const entry of this.after(seq - 1)) return entry.seq === seq ? entry : undefined
+    return undefined
   }
 
   /** Resolves on the next append or truncation, after `ms`, or when `signal` aborts. */
@@ -159,9 +188,11 @@ export class ChangeLog {
   }
 }
 
-function historyLost(): CommandError {
+/** 286, labelled as a 4.4+ server labels it: the driver must not resume. */
+export function historyLost(): CommandError {
   return new CommandError(
     286,
     'Resume of change stream was not possible, as the resume point may no longer be in the oplog.',
+    ['NonResumableChangeStreamError'],
   )
 }

@@ -29,8 +29,16 @@ export interface ChangeCursor {
   readonly startTs: Timestamp | undefined
   readonly fullDocument: string
   readonly fullDocumentBeforeChange: string
-  /** Stages after `$changeStream`, or `null` when there are none. */
+  /** Stages after `$changeStream` (but the split stage), or `null` when there are none. */
   readonly pipeline: Aggregator | null
+  /** The pipeline ends with `$changeStreamSplitLargeEvent`: events over 16 MB come as fragments. */
+  readonly split: boolean
+  /** Resumed from a fragment: leading fragments of the next event already seen. */
+  skipFragments: number
+  /** Fragments of the last event examined that did not fit in the last batch. */
+  pending: Document[]
+  /** When the cursor was last used, for the idle timeout. */
+  lastUsed: number
 }
 
 export type Cursor = PlainCursor | ChangeCursor

@@ -53,8 +53,20 @@ export const dropDatabase: Handler = (ctx, { db }) => {
   return { dropped: db, ok: 1 }
 }
 
+/** `collMod`: only `changeStreamPreAndPostImages` changes anything; other options are accepted. */
 export const collMod: Handler = (ctx, { db, body }) => {
   const name = String(body.collMod)
-  if (!ctx.store.get(db, name)) throw new CommandError(26, `ns does not exist: ${db}.${name}`)
+  const collection = ctx.store.get(db, name)
+  if (!collection) throw new CommandError(26, `ns does not exist: ${db}.${name}`)
+  const images = body.changeStreamPreAndPostImages
+  if (images !== undefined) {
+    if (typeof images !== 'object' || images === null || typeof (images as Document).enabled !== 'boolean') {
+      throw new CommandError(14, "BSON field 'changeStreamPreAndPostImages.enabled' is missing but a required field")
+    }
+    collection.options = {
+      ...collection.options,
+      changeStreamPreAndPostImages: { enabled: (images as Document).enabled },
+    }
+  }
   return { ok: 1 }
 }

@@ -5,8 +5,8 @@ import type { Document } from 'bson'
 import { ChangeLog } from './changelog.js'
 import { HANDLERS, RETRYABLE_WRITES } from './commands.js'
 import type { CommandCall, SimContext } from './context.js'
-import { Cursors } from './cursors.js'
-import { CommandError } from './errors.js'
+import { Cursors, cursorIdOf } from './cursors.js'
+import { CommandError, changeStreamLabels } from './errors.js'
 import { FaultQueue, type MongoSimFault } from './faults.js'
 import { decodeRequest, encodeReply, FrameReader, type WireRequest } from './framing.js'
 import { withClusterTime } from './handshake.js'
@@ -118,6 +118,16 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     }
   }
 
+  /** A `getMore` on an open change stream cursor (the server labels its errors). */
+  function isChangeGetMore(name: string, body: Document): boolean {
+    if (name.toLowerCase() !== 'getmore') return false
+    try {
+      return cursors.get(cursorIdOf(body.getMore))?.kind === 'change'
+    } catch {
+      return false
+    }
+  }
+
   async function handle(socket: Socket, ctx: SimContext, signal: AbortSignal, request: WireRequest): Promise<void> {
     const { db, body } = request
     const name = Object.keys(body)[0] ?? ''
@@ -130,10 +140,18 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     }
     let reply: Document
     if (fault && 'error' in fault) {
-      const { code, codeName, message, labels } = fault.error
+      const { code, codeName, message } = fault.error
+      const labels = fault.error.labels ?? (isChangeGetMore(name, body) ? changeStreamLabels(code) : [])
       reply = new CommandError(code, message ?? `simulated ${name} failure`, labels, {}, codeName).toReply()
     } else {
-      reply = await run(ctx, { db, name, body, signal, cursorId0: fault !== undefined && 'cursorId0' in fault })
+      reply = await run(ctx, {
+        db,
+        name,
+        body,
+        signal,
+        cursorId0: fault !== undefined && 'cursorId0' in fault,
+        ...(fault !== undefined && 'replay' in fault ? { replay: fault.replay } : {}),
+      })
     }
     if (fault && 'delayMs' in fault) await sleep(fault.delayMs, undefined, { signal }).catch(() => {})
     if (socket.destroyed || request.moreToCome) return

@@ -33,8 +33,14 @@ export class Collection {
     readonly db: string,
     readonly name: string,
     private readonly log: ChangeLog,
-    readonly options: Document = {},
+    /** Collection options (`create`, changed by `collMod`). */
+    public options: Document = {},
   ) {}
+
+  /** `changeStreamPreAndPostImages: { enabled: true }`: updates and deletes keep their images. */
+  get images(): boolean {
+    return (this.options.changeStreamPreAndPostImages as Document | undefined)?.enabled === true
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`
@@ -98,6 +104,7 @@ export class Collection {
       documentKey: { _id: after._id },
       post: after,
       pre: before,
+      images: this.images,
       ...(updateDescription ? { updateDescription } : {}),
     })
     return after
@@ -111,6 +118,7 @@ export class Collection {
       ns: { db: this.db, coll: this.name },
       documentKey: { _id: doc._id },
       pre: doc,
+      images: this.images,
     })
   }
 
