@@ -1,0 +1,281 @@
+/**
+ * Conformance of the simulator's change streams with what a real replica set answers, through
+ * the real driver. Written from the facts of the MongoDB specifications' change-stream tests
+ * (source/change-streams/tests/unified) and the server's own tests: pre- and post-images,
+ * pipeline validation and large events, server-added error labels, resume token checks.
+ */
+import { type ChangeStream, type Db, type Document, MongoClient, type MongoServerError } from 'mongodb'
+import { afterEach, describe, expect, test } from 'vitest'
+import { type MongoSim, startMongoSim } from './index.js'
+
+const cleanups: (() => Promise<unknown> | unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function setup(): Promise<{ sim: MongoSim; db: Db; client: MongoClient }> {
+  const sim = await startMongoSim()
+  cleanups.push(() => sim.close())
+  const client = new MongoClient(sim.uri, { heartbeatFrequencyMS: 500, serverSelectionTimeoutMS: 3000 })
+  cleanups.push(() => client.close())
+  await client.connect()
+  return { sim, client, db: client.db('conformance') }
+}
+
+function watch(
+  db: Db,
+  pipeline: Document[] = [],
+  options: Document = {},
+  coll = 'test',
+): ChangeStream<Document, Document> {
+  const stream = db.collection(coll).watch<Document, Document>(pipeline, { maxAwaitTimeMS: 50, ...options })
+  cleanups.push(() => stream.close())
+  return stream
+}
+
+/** Opens the stream on the server (first aggregate), so later writes reach it. */
+async function opened(stream: ChangeStream<Document, Document>): Promise<ChangeStream<Document, Document>> {
+  expect(await stream.tryNext()).toBeNull()
+  return stream
+}
+
+function aggregatesOf(sim: MongoSim): Document[] {
+  return sim.commands
+    .filter((c) => c.name === 'aggregate')
+    .map((c) => (c.body.pipeline as Document[])[0]?.$changeStream as Document | undefined)
+    .filter((stage): stage is Document => stage !== undefined)
+}
+
+describe('6. pre- and post-images only where changeStreamPreAndPostImages is on', () => {
+  const cases = [
+    { option: 'fullDocument', mode: 'whenAvailable', enabled: true, field: 'fullDocument', expected: { _id: 1, x: 1 } },
+    { option: 'fullDocument', mode: 'whenAvailable', enabled: false, field: 'fullDocument', expected: null },
+    { option: 'fullDocument', mode: 'required', enabled: true, field: 'fullDocument', expected: { _id: 1, x: 1 } },
+    { option: 'fullDocument', mode: 'required', enabled: false, field: 'fullDocument', error: 47 },
+    {
+      option: 'fullDocumentBeforeChange',
+      mode: 'whenAvailable',
+      enabled: true,
+      field: 'fullDocumentBeforeChange',
+      expected: { _id: 1 },
+    },
+    {
+      option: 'fullDocumentBeforeChange',
+      mode: 'whenAvailable',
+      enabled: false,
+      field: 'fullDocumentBeforeChange',
+      expected: null,
+    },
+    {
+      option: 'fullDocumentBeforeChange',
+      mode: 'required',
+      enabled: true,
+      field: 'fullDocumentBeforeChange',
+      expected: { _id: 1 },
+    },
+    {
+      option: 'fullDocumentBeforeChange',
+      mode: 'required',
+      enabled: false,
+      field: 'fullDocumentBeforeChange',
+      error: 47,
+    },
+    { option: 'fullDocumentBeforeChange', mode: 'off', enabled: true, field: 'fullDocumentBeforeChange', absent: true },
+    {
+      option: 'fullDocumentBeforeChange',
+      mode: 'off',
+      enabled: false,
+      field: 'fullDocumentBeforeChange',
+      absent: true,
+    },
+  ] as const
+  for (const c of cases) {
+    test(`${c.option}: '${c.mode}' with images ${c.enabled ? 'enabled' : 'disabled'}`, async () => {
+      const { db } = await setup()
+      await db.collection('test').insertOne({ _id: 1 } as Document)
+      await db.command({ collMod: 'test', changeStreamPreAndPostImages: { enabled: c.enabled } })
+      const stream = await opened(watch(db, [], { [c.option]: c.mode }))
+      await db.collection('test').updateOne({ _id: 1 } as Document, { $set: { x: 1 } })
+      if ('error' in c) {
+        const error = (await stream.next().catch((e: unknown) => e)) as MongoServerError
+        expect(error).toMatchObject({ code: 47, codeName: 'NoMatchingDocument' })
+        expect(stream.closed).toBe(true)
+        return
+      }
+      const change = await stream.next()
+      expect(change).toMatchObject({ operationType: 'update', ns: { db: 'conformance', coll: 'test' } })
+      expect(typeof change.updateDescription).toBe('object')
+      if ('absent' in c) expect(c.field in change).toBe(false)
+      else expect(change[c.field]).toEqual(c.expected)
+    })
+  }
+
+  test('the option set at create time counts from the start; changes before collMod have no image', async () => {
+    const { db } = await setup()
+    await db.createCollection('withImages', { changeStreamPreAndPostImages: { enabled: true } })
+    await db.collection('withImages').insertOne({ _id: 1, v: 0 } as Document)
+    await db.collection('test').insertOne({ _id: 1, v: 0 } as Document)
+    const a = await opened(watch(db, [], { fullDocumentBeforeChange: 'whenAvailable' }, 'withImages'))
+    const b = await opened(watch(db, [], { fullDocumentBeforeChange: 'whenAvailable' }, 'test'))
+    await db.collection('withImages').deleteOne({ _id: 1 } as Document)
+    await db.collection('test').updateOne({ _id: 1 } as Document, { $set: { v: 1 } })
+    await db.command({ collMod: 'test', changeStreamPreAndPostImages: { enabled: true } })
+    await db.collection('test').updateOne({ _id: 1 } as Document, { $set: { v: 2 } })
+    expect((await a.next()).fullDocumentBeforeChange).toEqual({ _id: 1, v: 0 })
+    expect((await b.next()).fullDocumentBeforeChange).toBeNull()
+    expect((await b.next()).fullDocumentBeforeChange).toEqual({ _id: 1, v: 1 })
+  })
+})
+
+describe('7. pipeline validation, $changeStreamSplitLargeEvent and the 16 MB limit', () => {
+  test.each([
+    [[{ $unsupported: 'foo' }], 40324],
+    [[{ $group: { _id: null } }], 20],
+    [[{ $changeStreamSplitLargeEvent: {} }, { $project: { fullDocument: 0 } }], 7182802],
+    [[{ $match: {} }, { $changeStream: {} }], 40602],
+  ])('%j is refused by the aggregate with code %i', async (pipeline, code) => {
+    const { db } = await setup()
+    const stream = watch(db, pipeline)
+    await expect(stream.tryNext()).rejects.toMatchObject({ code })
+  })
+
+  test('an event whose _id is projected out fails with 280 when it is reached', async () => {
+    const { db } = await setup()
+    const stream = await opened(watch(db, [{ $project: { _id: 0 } }]))
+    await db.collection('test').insertOne({ z: 3 })
+    await expect(stream.next()).rejects.toMatchObject({
+      code: 280,
+      errorLabels: expect.arrayContaining(['NonResumableChangeStreamError']),
+    })
+  })
+
+  /** A document of about 9 MB: with both images its update event is over 16 MB. */
+  const big = 'x'.repeat(9 * 1024 * 1024)
+
+  async function largeUpdate(db: Db): Promise<void> {
+    await db.createCollection('test', { changeStreamPreAndPostImages: { enabled: true } })
+    await db.collection('test').insertOne({ _id: 'aaa', a: big } as Document)
+  }
+
+  test('an event over 16 MB fails with 10334; events under it pass unchanged through the split stage', async () => {
+    const { db } = await setup()
+    await largeUpdate(db)
+    const images = { fullDocument: 'required', fullDocumentBeforeChange: 'required' }
+    const plain = await opened(watch(db, [], images))
+    const splitting = await opened(watch(db, [{ $changeStreamSplitLargeEvent: {} }], images))
+    await db.collection('test').insertOne({ _id: 'small' } as Document)
+    const small = await splitting.next()
+    expect(small.splitEvent).toBeUndefined()
+    expect(small.documentKey).toEqual({ _id: 'small' })
+    expect((await plain.next()).documentKey).toEqual({ _id: 'small' })
+    await db.collection('test').updateOne({ _id: 'aaa' } as Document, { $set: { n: 1 } })
+    await expect(plain.next()).rejects.toMatchObject({ code: 10334, codeName: 'BSONObjectTooLarge' })
+  })
+
+  test('split fragments: numbered, one token each, reassembled into the event; resuming from one skips to the next', async () => {
+    const { db } = await setup()
+    await largeUpdate(db)
+    const options = { fullDocument: 'required', fullDocumentBeforeChange: 'required' }
+    const stream = await opened(watch(db, [{ $changeStreamSplitLargeEvent: {} }], options))
+    await db.collection('test').updateOne({ _id: 'aaa' } as Document, { $set: { n: 1 } })
+    const first = await stream.next()
+    const of = (first.splitEvent as { of: number }).of
+    expect(first.splitEvent).toEqual({ fragment: 1, of })
+    expect(of).toBeGreaterThanOrEqual(2)
+    const fragments = [first]
+    for (let i = 2; i <= of; i++) fragments.push(await stream.next())
+    expect(fragments.map((f) => f.splitEvent)).toEqual(fragments.map((_, i) => ({ fragment: i + 1, of })))
+    expect(new Set(fragments.map((f) => JSON.stringify(f._id))).size).toBe(of)
+    const whole: Document = {}
+    for (const fragment of fragments) Object.assign(whole, fragment)
+    expect(whole.operationType).toBe('update')
+    expect(whole.fullDocument).toEqual({ _id: 'aaa', a: big, n: 1 })
+    expect(whole.fullDocumentBeforeChange).toEqual({ _id: 'aaa', a: big })
+    expect(whole.updateDescription.updatedFields).toEqual({ n: 1 })
+
+    // Resuming from the second-last fragment gives the last one.
+    const resumed = watch(db, [{ $changeStreamSplitLargeEvent: {} }], {
+      ...options,
+      resumeAfter: fragments.at(-2)?._id,
+    })
+    const next = await resumed.next()
+    expect(next.splitEvent).toEqual({ fragment: of, of })
+    expect(next._id).toEqual(fragments.at(-1)?._id)
+    // Without the split stage, a fragment token is not a resume point (280).
+    const unsplit = watch(db, [], { ...options, resumeAfter: fragments.at(-2)?._id })
+    await expect(unsplit.tryNext()).rejects.toMatchObject({ code: 280 })
+  })
+})
+
+describe('8. error labels the server adds to a change stream getMore', () => {
+  const resumable = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 63, 150, 13388, 234, 133, 43]
+  test.each(resumable)('code %i: labelled ResumableChangeStreamError, the driver resumes', async (code) => {
+    const { sim, db } = await setup()
+    const stream = await opened(watch(db))
+    sim.fault({ on: 'getMore', error: { code } })
+    await db.collection('test').insertOne({ x: 1 })
+    expect((await stream.next()).fullDocument).toMatchObject({ x: 1 })
+    const opens = aggregatesOf(sim)
+    expect(opens).toHaveLength(2)
+    expect(opens[1]?.resumeAfter ?? opens[1]?.startAfter).toBeDefined()
+  })
+
+  test.each([280, 286])(
+    'code %i: labelled NonResumableChangeStreamError, the error reaches the caller',
+    async (code) => {
+      const { sim, db } = await setup()
+      const stream = await opened(watch(db))
+      sim.fault({ on: 'getMore', error: { code } })
+      await expect(stream.next()).rejects.toMatchObject({
+        code,
+        errorLabels: ['NonResumableChangeStreamError'],
+      })
+      expect(aggregatesOf(sim)).toHaveLength(1)
+    },
+  )
+
+  test('ElectionInProgress (216) is not resumable; neither is a resumable code sent without label', async () => {
+    const { sim, db } = await setup()
+    const stream = await opened(watch(db))
+    sim.fault({ on: 'getMore', error: { code: 216 } })
+    await expect(stream.next()).rejects.toMatchObject({ code: 216 })
+    const other = await opened(watch(db))
+    // A fault raised before the command runs (failCommand) carries no label.
+    sim.fault({ on: 'getMore', error: { code: 6, labels: [] } })
+    await expect(other.next()).rejects.toMatchObject({ code: 6 })
+    expect(aggregatesOf(sim)).toHaveLength(2)
+  })
+})
+
+describe('9. resume tokens are checked against the stream', () => {
+  test('a change token from another collection: 280 "resume token was not found"', async () => {
+    const { db } = await setup()
+    const other = await opened(watch(db, [], {}, 'other'))
+    await db.collection('other').insertOne({ x: 1 })
+    const token = (await other.next())._id
+    const stream = watch(db, [], { startAfter: token })
+    const error = (await stream.tryNext().catch((e: unknown) => e)) as MongoServerError
+    expect(error).toMatchObject({ code: 280, errorLabels: ['NonResumableChangeStreamError'] })
+    expect(error.message).toMatch(/resume token was not found/)
+    // A database stream has that change: the same token resumes it.
+    const wide = db.watch<Document, Document>([], { startAfter: token, maxAwaitTimeMS: 50 })
+    cleanups.push(() => wide.close())
+    await db.collection('test').insertOne({ y: 1 })
+    expect((await wide.next()).ns).toEqual({ db: 'conformance', coll: 'test' })
+  })
+
+  test('a post-batch token (a position between changes) resumes any stream', async () => {
+    const { db } = await setup()
+    const other = await opened(watch(db, [], {}, 'other'))
+    const position = other.resumeToken
+    const stream = watch(db, [], { startAfter: position })
+    await db.collection('test').insertOne({ y: 1 })
+    expect((await stream.next()).fullDocument).toMatchObject({ y: 1 })
+  })
+
+  test('a malformed token: 260 InvalidResumeToken', async () => {
+    const { db } = await setup()
+    const stream = watch(db, [], { resumeAfter: { _data: 'zz' } })
+    await expect(stream.tryNext()).rejects.toMatchObject({ code: 260 })
+  })
+})
