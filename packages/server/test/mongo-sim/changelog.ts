@@ -18,6 +18,8 @@ export interface LogEntry {
   readonly post?: Document | null
   readonly pre?: Document | null
   readonly updateDescription?: Document
+  /** What `showExpandedEvents` streams add to `updateDescription` (6.1+). */
+  readonly disambiguatedPaths?: Document
   /**
    * The collection had `changeStreamPreAndPostImages` enabled when the change was written: only
    * then are `pre` (and the post-image of an update) available to `whenAvailable`/`required`.

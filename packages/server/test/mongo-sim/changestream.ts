@@ -154,6 +154,7 @@ export function openChangeStream(ctx: SimContext, call: CommandCall): Document {
     split,
     skipFragments,
     pending: [],
+    showExpandedEvents: stage.showExpandedEvents === true,
     lastUsed: Date.now(),
   }
   const batchSize = (body.cursor as Document | undefined)?.batchSize as number | undefined
@@ -419,7 +420,11 @@ function changeDocument(ctx: SimContext, cursor: ChangeCursor, entry: LogEntry):
   }
   doc.ns = entry.ns.coll === undefined ? { db: entry.ns.db } : { db: entry.ns.db, coll: entry.ns.coll }
   if (entry.documentKey) doc.documentKey = entry.documentKey
-  if (entry.updateDescription) doc.updateDescription = entry.updateDescription
+  if (entry.updateDescription) {
+    doc.updateDescription = cursor.showExpandedEvents
+      ? { ...entry.updateDescription, disambiguatedPaths: entry.disambiguatedPaths ?? {} }
+      : entry.updateDescription
+  }
   if (cursor.fullDocumentBeforeChange !== 'off' && ['update', 'replace', 'delete'].includes(entry.kind)) {
     doc.fullDocumentBeforeChange = image(entry, 'pre', cursor.fullDocumentBeforeChange)
   }

@@ -279,3 +279,56 @@ describe('9. resume tokens are checked against the stream', () => {
     await expect(stream.tryNext()).rejects.toMatchObject({ code: 260 })
   })
 })
+
+describe('10. updateDescription as a 5.0+ server writes it', () => {
+  async function describeUpdate(
+    doc: Document,
+    update: Document | Document[],
+    options: Document = {},
+  ): Promise<Document | undefined> {
+    const { db } = await setup()
+    await db.collection('test').insertOne({ _id: 1, ...doc } as Document)
+    const stream = await opened(watch(db, [], options))
+    await db.collection('test').updateOne({ _id: 1 } as Document, update)
+    return (await stream.next()).updateDescription as Document | undefined
+  }
+
+  test('operator updates: dotted paths, appended elements by index, removed fields', async () => {
+    expect(
+      await describeUpdate(
+        { a: { b: 0, c: 1 }, arr: [1, 2], gone: 1 },
+        {
+          $set: { 'a.b': 5 },
+          $push: { arr: 3 },
+          $unset: { gone: '' },
+        },
+      ),
+    ).toEqual({ updatedFields: { 'a.b': 5, 'arr.2': 3 }, removedFields: ['gone'], truncatedArrays: [] })
+  })
+
+  test('pipeline updates are diffed field by field; a shortened array is a truncation', async () => {
+    expect(
+      await describeUpdate({ sub: { x: 1, y: 1 }, arr: [1, 2, 3, 4], same: 1 }, [
+        { $set: { sub: { x: 1, y: 2 }, arr: { $slice: ['$arr', 2] }, same: 1 } },
+        { $unset: 'sub.x' },
+      ]),
+    ).toEqual({
+      updatedFields: { 'sub.y': 2 },
+      removedFields: ['sub.x'],
+      truncatedArrays: [{ field: 'arr', newSize: 2 }],
+    })
+  })
+
+  test('disambiguatedPaths: only with showExpandedEvents, array indexes as integers', async () => {
+    expect(await describeUpdate({ a: { 1: 1 } }, { $set: { 'a.1': 2 } })).not.toHaveProperty('disambiguatedPaths')
+    expect(
+      (await describeUpdate({ a: { 1: 1 } }, { $set: { 'a.1': 2 } }, { showExpandedEvents: true }))?.disambiguatedPaths,
+    ).toEqual({ 'a.1': ['a', '1'] })
+    const indexed = await describeUpdate({ a: [{ 1: 1 }] }, { $set: { 'a.0.1': 2 } }, { showExpandedEvents: true })
+    expect(indexed?.disambiguatedPaths).toEqual({ 'a.0.1': ['a', 0, '1'] })
+    // Plain paths need no disambiguation.
+    expect(
+      (await describeUpdate({ b: 1 }, { $set: { b: 2 } }, { showExpandedEvents: true }))?.disambiguatedPaths,
+    ).toEqual({})
+  })
+})

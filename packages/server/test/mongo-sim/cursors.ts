@@ -37,6 +37,8 @@ export interface ChangeCursor {
   skipFragments: number
   /** Fragments of the last event examined that did not fit in the last batch. */
   pending: Document[]
+  /** `showExpandedEvents`: DDL events, `collectionUUID`, `disambiguatedPaths`. */
+  readonly showExpandedEvents: boolean
   /** When the cursor was last used, for the idle timeout. */
   lastUsed: number
 }

@@ -2,6 +2,7 @@ import { type Document, ObjectId, UUID } from 'bson'
 import { Query } from 'mingo'
 import type { ChangeLog } from './changelog.js'
 import { CommandError } from './errors.js'
+import type { UpdateDelta } from './update-description.js'
 import { getPath, keyOf } from './values.js'
 
 /** An index as `listIndexes` reports it. */
@@ -89,7 +90,7 @@ export class Collection {
   }
 
   /** Swaps `before` for `after` (same `_id`), recorded as an `update` or a `replace` change. */
-  replace(before: Document, next: Document, updateDescription?: Document): Document {
+  replace(before: Document, next: Document, delta?: UpdateDelta): Document {
     const after = idFirst(next)
     this.releaseKeys(before)
     try {
@@ -99,13 +100,13 @@ export class Collection {
       throw error
     }
     this.log.append({
-      kind: updateDescription ? 'update' : 'replace',
+      kind: delta ? 'update' : 'replace',
       ns: { db: this.db, coll: this.name },
       documentKey: { _id: after._id },
       post: after,
       pre: before,
       images: this.images,
-      ...(updateDescription ? { updateDescription } : {}),
+      ...(delta ? { updateDescription: delta.description, disambiguatedPaths: delta.disambiguatedPaths } : {}),
     })
     return after
   }
