@@ -1,9 +1,23 @@
 import { randomBytes } from 'node:crypto'
-import { type Document, Timestamp } from 'bson'
+import { type Document, Timestamp, type UUID } from 'bson'
 import { CommandError } from './errors.js'
 
 /** What a log entry records; `invalidate` entries are seen only by the streams they close. */
-export type ChangeKind = 'insert' | 'update' | 'replace' | 'delete' | 'drop' | 'dropDatabase' | 'invalidate'
+export type ChangeKind =
+  | 'insert'
+  | 'update'
+  | 'replace'
+  | 'delete'
+  | 'drop'
+  | 'dropDatabase'
+  | 'rename'
+  | 'invalidate'
+  | ExpandedKind
+
+/** Events only `showExpandedEvents` streams see (6.0+). */
+export type ExpandedKind = 'create' | 'createIndexes' | 'dropIndexes' | 'modify'
+
+export const EXPANDED_KINDS: ReadonlySet<ChangeKind> = new Set(['create', 'createIndexes', 'dropIndexes', 'modify'])
 
 /** One change, as the oplog would hold it. */
 export interface LogEntry {
@@ -20,6 +34,14 @@ export interface LogEntry {
   readonly updateDescription?: Document
   /** What `showExpandedEvents` streams add to `updateDescription` (6.1+). */
   readonly disambiguatedPaths?: Document
+  /** The collection's UUID (`collectionUUID` on `showExpandedEvents` streams). */
+  readonly uuid?: UUID
+  /** `rename`: the new namespace. */
+  readonly to?: { readonly db: string; readonly coll: string }
+  /** DDL events on `showExpandedEvents` streams: what the operation did. */
+  readonly operationDescription?: Document
+  /** `modify`: the collection options before the change. */
+  readonly stateBeforeChange?: Document
   /**
    * The collection had `changeStreamPreAndPostImages` enabled when the change was written: only
    * then are `pre` (and the post-image of an update) available to `whenAvailable`/`required`.

@@ -1,6 +1,6 @@
 import { calculateObjectSize, type Document, Timestamp } from 'bson'
 import { Aggregator } from 'mingo'
-import { compareTs, type LogEntry, type TokenPosition } from './changelog.js'
+import { compareTs, EXPANDED_KINDS, type LogEntry, type TokenPosition } from './changelog.js'
 import type { CommandCall, SimContext } from './context.js'
 import { type ChangeCursor, cursorReply, type StreamScope } from './cursors.js'
 import { CommandError } from './errors.js'
@@ -155,7 +155,6 @@ export function openChangeStream(ctx: SimContext, call: CommandCall): Document {
     skipFragments,
     pending: [],
     showExpandedEvents: stage.showExpandedEvents === true,
-    lastUsed: Date.now(),
   }
   const batchSize = (body.cursor as Document | undefined)?.batchSize as number | undefined
   const { docs, closed } = nextBatch(ctx, cursor, batchSize ?? Number.POSITIVE_INFINITY)
@@ -213,7 +212,8 @@ function nextBatch(ctx: SimContext, cursor: ChangeCursor, batchSize: number): { 
   if (!take(cursor.pending)) return { docs, closed: false }
   if (docs.length >= batchSize || bytes >= MAX_BATCH_BYTES) return { docs, closed: false }
   for (const entry of log.after(cursor.pos)) {
-    if (!visible(entry, cursor.scope) || (cursor.startTs && compareTs(entry.ts, cursor.startTs) < 0)) {
+    const hidden = EXPANDED_KINDS.has(entry.kind) && !cursor.showExpandedEvents
+    if (hidden || !visible(entry, cursor.scope) || (cursor.startTs && compareTs(entry.ts, cursor.startTs) < 0)) {
       cursor.pos = entry.seq
       continue
     }
@@ -419,6 +419,12 @@ function changeDocument(ctx: SimContext, cursor: ChangeCursor, entry: LogEntry):
     }
   }
   doc.ns = entry.ns.coll === undefined ? { db: entry.ns.db } : { db: entry.ns.db, coll: entry.ns.coll }
+  if (entry.to) doc.to = { ...entry.to }
+  if (cursor.showExpandedEvents) {
+    if (entry.uuid) doc.collectionUUID = entry.uuid
+    if (entry.operationDescription) doc.operationDescription = entry.operationDescription
+    if (entry.stateBeforeChange) doc.stateBeforeChange = entry.stateBeforeChange
+  }
   if (entry.documentKey) doc.documentKey = entry.documentKey
   if (entry.updateDescription) {
     doc.updateDescription = cursor.showExpandedEvents

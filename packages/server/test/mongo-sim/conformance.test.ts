@@ -332,3 +332,126 @@ describe('10. updateDescription as a 5.0+ server writes it', () => {
     ).toEqual({})
   })
 })
+
+describe('12. DDL events, idle cursors, TTL', () => {
+  test('renameCollection: rename (with to) then invalidate on the source stream; a database stream goes on', async () => {
+    const { client, db } = await setup()
+    await db.collection('test').insertOne({ a: 1 })
+    await db.collection('foo').insertOne({ b: 1 })
+    const stream = await opened(watch(db))
+    const wide = db.watch<Document, Document>([], { maxAwaitTimeMS: 50 })
+    cleanups.push(() => wide.close())
+    await wide.tryNext()
+    await client.db('admin').command({ renameCollection: 'conformance.test', to: 'conformance.foo', dropTarget: true })
+    const rename = await stream.next()
+    expect(rename).toMatchObject({
+      operationType: 'rename',
+      ns: { db: 'conformance', coll: 'test' },
+      to: { db: 'conformance', coll: 'foo' },
+    })
+    expect(rename).not.toHaveProperty('operationDescription')
+    expect((await stream.next()).operationType).toBe('invalidate')
+    await expect(stream.next()).rejects.toThrow(/closed/)
+    // The database stream: the dropped target, then the rename; no invalidate.
+    expect((await wide.next()).operationType).toBe('drop')
+    expect((await wide.next()).operationType).toBe('rename')
+    await db.collection('foo').insertOne({ c: 1 })
+    expect((await wide.next()).ns).toEqual({ db: 'conformance', coll: 'foo' })
+    expect(await db.collection('foo').countDocuments()).toBe(2)
+  })
+
+  test('showExpandedEvents: collectionUUID, createIndexes, dropIndexes, modify, create, rename with dropTarget', async () => {
+    const { client, db } = await setup()
+    await db.createCollection('foo')
+    await db.collection('test').insertOne({ seed: 1 })
+    const plain = await opened(watch(db))
+    const expanded = await opened(watch(db, [], { showExpandedEvents: true }))
+    const wide = db.watch<Document, Document>([], { maxAwaitTimeMS: 50, showExpandedEvents: true })
+    cleanups.push(() => wide.close())
+    await wide.tryNext()
+    await db.collection('test').insertOne({ a: 1 })
+    await db.collection('test').createIndex({ x: 1 }, { name: 'x_1' })
+    await db.collection('test').dropIndex('x_1')
+    await db.command({ collMod: 'test' })
+    await db.createCollection('bar')
+    await client.db('admin').command({ renameCollection: 'conformance.test', to: 'conformance.foo', dropTarget: true })
+
+    const insert = await expanded.next()
+    expect(insert).toMatchObject({ operationType: 'insert', ns: { db: 'conformance', coll: 'test' } })
+    const uuid = insert.collectionUUID
+    expect(uuid).toBeDefined()
+    const indexes = await expanded.next()
+    expect(indexes).toMatchObject({ operationType: 'createIndexes', collectionUUID: uuid })
+    expect(indexes.operationDescription.indexes).toEqual([expect.objectContaining({ name: 'x_1', key: { x: 1 } })])
+    expect(await expanded.next()).toMatchObject({
+      operationType: 'dropIndexes',
+      operationDescription: { indexes: [expect.objectContaining({ name: 'x_1' })] },
+    })
+    expect(await expanded.next()).toMatchObject({ operationType: 'modify', collectionUUID: uuid })
+    const rename = await expanded.next()
+    expect(rename).toMatchObject({
+      operationType: 'rename',
+      to: { db: 'conformance', coll: 'foo' },
+      collectionUUID: uuid,
+    })
+    expect(rename.operationDescription.dropTarget).toBeDefined()
+
+    // Without the option: only the insert, then rename and invalidate.
+    expect((await plain.next()).operationType).toBe('insert')
+    expect((await plain.next()).operationType).toBe('rename')
+    expect((await plain.next()).operationType).toBe('invalidate')
+    // A database stream sees collections being created.
+    const kinds: string[] = []
+    for (let i = 0; i < 7; i++) kinds.push((await wide.next()).operationType)
+    expect(kinds).toEqual(['insert', 'createIndexes', 'dropIndexes', 'modify', 'create', 'drop', 'rename'])
+  })
+
+  test('an idle cursor is killed after cursorTimeoutMs: the next getMore gets 43 and the driver resumes', async () => {
+    const sim = await startMongoSim({ cursorTimeoutMs: 100 })
+    cleanups.push(() => sim.close())
+    const client = new MongoClient(sim.uri, { heartbeatFrequencyMS: 500, serverSelectionTimeoutMS: 3000 })
+    cleanups.push(() => client.close())
+    const db = client.db('conformance')
+    const stream = await opened(watch(db))
+    expect(sim.openCursors).toBe(1)
+    await waitUntil(() => sim.openCursors === 0)
+    await db.collection('test').insertOne({ x: 1 })
+    expect((await stream.next()).fullDocument).toMatchObject({ x: 1 })
+    expect(aggregatesOf(sim)).toHaveLength(2)
+    // A cursor in a blocked getMore is in use, not idle.
+    const busy = db.collection('test').watch([], { maxAwaitTimeMS: 400 })
+    cleanups.push(() => busy.close())
+    expect(await busy.tryNext()).toBeNull()
+    const waiting = busy.tryNext()
+    await waitUntil(() => sim.commands.filter((c) => c.name === 'getMore').length >= 2)
+    expect(await waiting).toBeNull()
+  })
+
+  test('TTL indexes expire documents on the monitor period, not before each command', async () => {
+    for (const [ttlMonitorMs, expected] of [
+      [60_000, 2],
+      [20, 1],
+    ] as const) {
+      const sim = await startMongoSim({ ttlMonitorMs })
+      cleanups.push(() => sim.close())
+      const client = new MongoClient(sim.uri, { heartbeatFrequencyMS: 500, serverSelectionTimeoutMS: 3000 })
+      cleanups.push(() => client.close())
+      const sessions = client.db('conformance').collection('sessions')
+      await sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 })
+      await sessions.insertMany([
+        { expiresAt: new Date(Date.now() - 1000) },
+        { expiresAt: new Date(Date.now() + 60_000) },
+      ])
+      if (expected === 1) await waitUntil(() => sim.documents('conformance', 'sessions').length === 1)
+      expect(await sessions.countDocuments()).toBe(expected)
+    }
+  })
+})
+
+async function waitUntil(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

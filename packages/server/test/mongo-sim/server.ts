@@ -31,6 +31,17 @@ export interface MongoSimOptions {
    * @default 100_000
    */
   historyLimit?: number
+  /**
+   * How often TTL indexes delete expired documents (mongod's TTL monitor runs every 60 s).
+   * @default 60_000
+   */
+  ttlMonitorMs?: number
+  /**
+   * Cursors not used for this long are killed; the next `getMore` answers 43 CursorNotFound
+   * (mongod's `cursorTimeoutMillis`).
+   * @default 600_000
+   */
+  cursorTimeoutMs?: number
 }
 
 /** A command as the simulator received it. */
@@ -55,6 +66,8 @@ export interface MongoSim {
   invalidate(db: string, collection: string): void
   /** Direct access to the data, for assertions: copies of the documents of a collection. */
   documents(db: string, collection: string): Record<string, unknown>[]
+  /** Open cursors (plain and change stream). */
+  readonly openCursors: number
   /** Close all client sockets now (as a crashed/restarted server would) but keep listening and keep data. */
   dropConnections(): void
   close(): Promise<void>
@@ -132,7 +145,6 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     const { db, body } = request
     const name = Object.keys(body)[0] ?? ''
     commands.push({ db, name, body })
-    store.expire()
     const fault = faults.take(name)
     if (fault && 'drop' in fault) {
       socket.destroy()
@@ -197,6 +209,17 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
   })
   const port = (server.address() as AddressInfo).port
   host = `127.0.0.1:${port}`
+  // Housekeeping on a period, as mongod's TTL monitor and cursor reaper run, not per command.
+  const ttlTimer = setInterval(() => store.expire(), options.ttlMonitorMs ?? 60_000)
+  const cursorTimeoutMs = options.cursorTimeoutMs ?? 600_000
+  const reaper = setInterval(
+    () => {
+      if (cursors.sweep(cursorTimeoutMs) > 0) log.wake()
+    },
+    Math.max(10, Math.min(60_000, Math.floor(cursorTimeoutMs / 4))),
+  )
+  ttlTimer.unref()
+  reaper.unref()
 
   return {
     uri: setName === null ? `mongodb://${host}/` : `mongodb://${host}/?replicaSet=${encodeURIComponent(setName)}`,
@@ -214,7 +237,12 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
       cursors.clear()
       log.wake()
     },
+    get openCursors() {
+      return cursors.size
+    },
     close: async () => {
+      clearInterval(ttlTimer)
+      clearInterval(reaper)
       closing.abort()
       for (const socket of sockets) socket.destroy()
       cursors.clear()

@@ -102,8 +102,8 @@ describe('connection and CRUD', () => {
     expect(sim.documents('app', 'posts')).toEqual([])
   })
 
-  test('unique indexes answer 11000, TTL indexes expire lazily', async () => {
-    const { db, posts } = await setup()
+  test('unique indexes answer 11000, TTL indexes expire on the monitor period', async () => {
+    const { sim, db, posts } = await setup({ ttlMonitorMs: 50 })
     await posts.createIndex({ key: 1 }, { unique: true })
     const indexes = await posts.listIndexes().toArray()
     expect(indexes.map((i) => [i.name, i.unique ?? false])).toEqual([
@@ -127,6 +127,7 @@ describe('connection and CRUD', () => {
       { expiresAt: new Date(Date.now() - 1000) },
       { expiresAt: new Date(Date.now() + 60_000) },
     ])
+    await waitFor(() => sim.documents(db.databaseName, 'sessions').length === 1)
     expect(await sessions.countDocuments()).toBe(1)
   })
 

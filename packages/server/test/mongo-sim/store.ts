@@ -26,17 +26,23 @@ const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAft
  */
 export class Collection {
   readonly uuid = new UUID()
+  /** The namespace; `renameCollection` changes it. */
+  db: string
+  name: string
   private readonly byId = new Map<string, Document>()
   private readonly indexList: IndexSpec[] = [ID_INDEX]
   private readonly uniqueKeys = new Map<string, Map<string, Document>>([['_id_', this.byId]])
 
   constructor(
-    readonly db: string,
-    readonly name: string,
+    db: string,
+    name: string,
     private readonly log: ChangeLog,
     /** Collection options (`create`, changed by `collMod`). */
     public options: Document = {},
-  ) {}
+  ) {
+    this.db = db
+    this.name = name
+  }
 
   /** `changeStreamPreAndPostImages: { enabled: true }`: updates and deletes keep their images. */
   get images(): boolean {
@@ -83,6 +89,7 @@ export class Collection {
     this.log.append({
       kind: 'insert',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: doc._id },
       post: doc,
     })
@@ -102,6 +109,7 @@ export class Collection {
     this.log.append({
       kind: delta ? 'update' : 'replace',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: after._id },
       post: after,
       pre: before,
@@ -117,6 +125,7 @@ export class Collection {
     this.log.append({
       kind: 'delete',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: doc._id },
       pre: doc,
       images: this.images,
@@ -261,6 +270,12 @@ export class Store {
     }
     const collection = new Collection(db, name, this.log, options)
     colls.set(name, collection)
+    this.log.append({
+      kind: 'create',
+      ns: { db, coll: name },
+      uuid: collection.uuid,
+      operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' }, ...options },
+    })
     return { collection, created: true }
   }
 
@@ -277,9 +292,40 @@ export class Store {
     const collection = this.get(db, name)
     if (!collection) return undefined
     this.dbs.get(db)?.delete(name)
-    this.log.append({ kind: 'drop', ns: { db, coll: name } })
+    this.log.append({ kind: 'drop', ns: { db, coll: name }, uuid: collection.uuid })
     this.log.append({ kind: 'invalidate', ns: { db, coll: name }, closes: 'collection' })
     return collection
+  }
+
+  /**
+   * `renameCollection`: logs `rename` (with `to`), then the `invalidate` that closes the
+   * source's collection streams. A target dropped first (`dropTarget`) logs its own drop.
+   */
+  rename(from: { db: string; coll: string }, to: { db: string; coll: string }, dropTarget: boolean): void {
+    const collection = this.get(from.db, from.coll)
+    if (!collection) throw new CommandError(26, `Source collection ${from.db}.${from.coll} does not exist`)
+    const target = this.get(to.db, to.coll)
+    if (target && !dropTarget) throw new CommandError(48, `target namespace exists`)
+    if (target) this.drop(to.db, to.coll)
+    this.dbs.get(from.db)?.delete(from.coll)
+    let colls = this.dbs.get(to.db)
+    if (!colls) {
+      colls = new Map()
+      this.dbs.set(to.db, colls)
+    }
+    collection.db = to.db
+    collection.name = to.coll
+    colls.set(to.coll, collection)
+    const description: Document = { to: { db: to.db, coll: to.coll } }
+    if (target) description.dropTarget = target.uuid
+    this.log.append({
+      kind: 'rename',
+      ns: { db: from.db, coll: from.coll },
+      uuid: collection.uuid,
+      to: { db: to.db, coll: to.coll },
+      operationDescription: description,
+    })
+    this.log.append({ kind: 'invalidate', ns: { db: from.db, coll: from.coll }, closes: 'collection' })
   }
 
   dropDatabase(db: string): void {
