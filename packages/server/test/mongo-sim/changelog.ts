@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type Document, Timestamp, type UUID } from 'bson'
+import { type Document, type Long, Timestamp, type UUID } from 'bson'
 import { CommandError } from './errors.js'
 
 /** What a log entry records; `invalidate` entries are seen only by the streams they close. */
@@ -42,6 +42,8 @@ export interface LogEntry {
   readonly operationDescription?: Document
   /** `modify`: the collection options before the change. */
   readonly stateBeforeChange?: Document
+  /** Written by a committed transaction: its session and number. */
+  readonly txn?: Transaction['id']
   /**
    * The collection had `changeStreamPreAndPostImages` enabled when the change was written: only
    * then are `pre` (and the post-image of an update) available to `whenAvailable`/`required`.
@@ -49,7 +51,14 @@ export interface LogEntry {
   readonly images?: boolean
 }
 
-export type NewEntry = Omit<LogEntry, 'seq' | 'ts' | 'wall'>
+export type NewEntry = Omit<LogEntry, 'seq' | 'ts' | 'wall' | 'txn'>
+
+/** A multi-document transaction in progress: its changes, and how to undo its writes. */
+export interface Transaction {
+  readonly id: { readonly lsid: Document; readonly txnNumber: Long }
+  readonly entries: NewEntry[]
+  readonly undo: (() => void)[]
+}
 
 /** What a resume token stands for: an event, an `invalidate`, or a position between events. */
 export type TokenKind = 'event' | 'invalidate' | 'highWaterMark'
@@ -103,8 +112,37 @@ export class ChangeLog {
     return this.last
   }
 
-  append(entry: NewEntry): LogEntry {
-    const full: LogEntry = { ...entry, seq: ++this.head, ts: this.tick(), wall: new Date() }
+  /** Set while a statement of a multi-document transaction runs: its changes wait for the commit. */
+  transaction: Transaction | null = null
+
+  append(entry: NewEntry): void {
+    if (this.transaction !== null) {
+      this.transaction.entries.push(entry)
+      return
+    }
+    this.push({ ...entry, seq: ++this.head, ts: this.tick(), wall: new Date() })
+    this.wake()
+  }
+
+  /** Undoes a write if the transaction it belongs to aborts (no-op outside a transaction). */
+  onAbort(undo: () => void): void {
+    this.transaction?.undo.push(undo)
+  }
+
+  /**
+   * A committed transaction's changes: one cluster time for all of them, each with the
+   * session's `lsid` and `txnNumber`, as the events of one `applyOps` oplog entry.
+   */
+  commit(transaction: Transaction): void {
+    const ts = this.tick()
+    const wall = new Date()
+    for (const entry of transaction.entries) {
+      this.push({ ...entry, txn: transaction.id, seq: ++this.head, ts, wall })
+    }
+    if (transaction.entries.length > 0) this.wake()
+  }
+
+  private push(full: LogEntry): void {
     this.entries.push(full)
     if (this.entries.length - this.start > this.limit) {
       const dropped = this.entries[this.start++]!
@@ -115,8 +153,6 @@ export class ChangeLog {
         this.start = 0
       }
     }
-    this.wake()
-    return full
   }
 
   /** Forgets all history: every token handed out so far now answers 286. */

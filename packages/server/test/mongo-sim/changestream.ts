@@ -426,6 +426,10 @@ function changeDocument(ctx: SimContext, cursor: ChangeCursor, entry: LogEntry):
     if (entry.stateBeforeChange) doc.stateBeforeChange = entry.stateBeforeChange
   }
   if (entry.documentKey) doc.documentKey = entry.documentKey
+  if (entry.txn) {
+    doc.lsid = entry.txn.lsid
+    doc.txnNumber = entry.txn.txnNumber
+  }
   if (entry.updateDescription) {
     doc.updateDescription = cursor.showExpandedEvents
       ? { ...entry.updateDescription, disambiguatedPaths: entry.disambiguatedPaths ?? {} }

@@ -455,3 +455,45 @@ async function waitUntil(condition: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+describe('11. transactions', () => {
+  test('changes arrive at commit, with one clusterTime, lsid and txnNumber; an abort logs nothing and undoes', async () => {
+    const { client, db } = await setup()
+    const test = db.collection('test')
+    await test.insertOne({ _id: 'kept', v: 0 } as Document)
+    const stream = await opened(watch(db))
+    const session = client.startSession()
+    cleanups.push(() => session.endSession())
+    session.startTransaction()
+    await test.insertOne({ _id: 'a' } as Document, { session })
+    await test.insertOne({ _id: 'b' } as Document, { session })
+    await test.updateOne({ _id: 'kept' } as Document, { $set: { v: 1 } }, { session })
+    expect(await stream.tryNext()).toBeNull()
+    await session.commitTransaction()
+    const changes = [await stream.next(), await stream.next(), await stream.next()]
+    expect(changes.map((c) => c.operationType)).toEqual(['insert', 'insert', 'update'])
+    expect(new Set(changes.map((c) => String(c.clusterTime))).size).toBe(1)
+    for (const change of changes) {
+      expect(change.lsid).toEqual(expect.objectContaining({ id: expect.anything() }))
+      expect(Number(change.txnNumber)).toBeGreaterThan(0)
+    }
+    expect(new Set(changes.map((c) => JSON.stringify(c._id))).size).toBe(3)
+
+    session.startTransaction()
+    await test.insertOne({ _id: 'c' } as Document, { session })
+    await test.deleteOne({ _id: 'a' } as Document, { session })
+    await test.updateOne({ _id: 'kept' } as Document, { $set: { v: 2 } }, { session })
+    await session.abortTransaction()
+    await test.insertOne({ _id: 'after' } as Document)
+    const next = await stream.next()
+    expect(next.documentKey).toEqual({ _id: 'after' })
+    expect(next).not.toHaveProperty('lsid')
+    expect(next.clusterTime.greaterThan(changes[0]?.clusterTime)).toBe(true)
+    expect((await test.find().sort({ _id: 1 }).toArray()).map((d) => [d._id, d.v])).toEqual([
+      ['a', undefined],
+      ['after', undefined],
+      ['b', undefined],
+      ['kept', 1],
+    ])
+  })
+})

@@ -19,9 +19,10 @@
  *   late. A retried write (same `lsid` + `txnNumber`) gets the first execution's reply, so a write
  *   whose reply was lost is applied once, as with a real server.
  * - TTL indexes expire documents every `ttlMonitorMs` (60 s, as mongod); cursors idle for
- *   `cursorTimeoutMs` are killed (43 on the next `getMore`). Transactions are not isolated
- *   (statements apply at once; abort does not roll back). No auth, compression, exhaust or
- *   `client.bulkWrite`.
+ *   `cursorTimeoutMs` are killed (43 on the next `getMore`). Transactions: their changes reach
+ *   change streams at commit, with one cluster time, `lsid` and `txnNumber`; an abort undoes the
+ *   writes and logs nothing. They are not isolated (other sessions see uncommitted writes). No
+ *   auth, compression, exhaust (so no `topologyVersion` in `hello`) or `client.bulkWrite`.
  *
  * @module
  */

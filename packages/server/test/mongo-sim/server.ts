@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Document } from 'bson'
-import { ChangeLog } from './changelog.js'
+import { type Document, Long } from 'bson'
+import { ChangeLog, type Transaction } from './changelog.js'
 import { HANDLERS, RETRYABLE_WRITES } from './commands.js'
 import type { CommandCall, SimContext } from './context.js'
 import { Cursors, cursorIdOf } from './cursors.js'
@@ -113,9 +113,48 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
   let connections = 0
   let host = ''
 
+  /** Open multi-document transactions by session and number. */
+  const transactions = new Map<string, Transaction>()
+
+  /** commitTransaction / abortTransaction: the changes reach the log at commit, an abort undoes the writes. */
+  function endTransaction(name: string, body: Document): Document {
+    const key = `${keyOf(body.lsid)}:${String(body.txnNumber)}`
+    const transaction = transactions.get(key)
+    transactions.delete(key)
+    if (name === 'committransaction') {
+      if (transaction) log.commit(transaction)
+    } else if (transaction) {
+      for (const undo of transaction.undo.reverse()) undo()
+    } else {
+      return new CommandError(251, `Transaction with txnNumber ${String(body.txnNumber)} not found`).toReply()
+    }
+    return { ok: 1 }
+  }
+
   async function run(ctx: SimContext, call: CommandCall): Promise<Document> {
-    const handler = HANDLERS.get(call.name.toLowerCase())
+    const lower = call.name.toLowerCase()
+    if (lower === 'committransaction' || lower === 'aborttransaction') return endTransaction(lower, call.body)
+    const handler = HANDLERS.get(lower)
     if (!handler) return new CommandError(59, `no such command: '${call.name}'`).toReply()
+    if (call.body.autocommit === false && RETRYABLE_WRITES.has(lower)) {
+      const key = `${keyOf(call.body.lsid)}:${String(call.body.txnNumber)}`
+      let transaction = transactions.get(key)
+      if (!transaction) {
+        const txnNumber =
+          call.body.txnNumber instanceof Long ? call.body.txnNumber : Long.fromValue(call.body.txnNumber as number)
+        transaction = { id: { lsid: call.body.lsid as Document, txnNumber }, entries: [], undo: [] }
+        transactions.set(key, transaction)
+      }
+      // Write handlers run synchronously: nothing else appends while the transaction is set.
+      log.transaction = transaction
+      try {
+        return handler(ctx, call) as Document
+      } catch (error) {
+        return error instanceof CommandError ? error.toReply() : internalError(error)
+      } finally {
+        log.transaction = null
+      }
+    }
     const key = retryKey(call.name.toLowerCase(), call.body)
     const earlier = key === undefined ? undefined : retried.get(key)
     if (earlier) return clone(earlier)

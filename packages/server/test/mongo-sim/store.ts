@@ -86,6 +86,10 @@ export class Collection {
   insert(input: Document): Document {
     const doc = idFirst(input._id === undefined ? { _id: new ObjectId(), ...input } : input)
     this.claimKeys(doc, undefined)
+    this.log.onAbort(() => {
+      this.releaseKeys(doc)
+      this.byId.delete(keyOf(doc._id))
+    })
     this.log.append({
       kind: 'insert',
       ns: { db: this.db, coll: this.name },
@@ -106,6 +110,10 @@ export class Collection {
       this.claimKeys(before, before)
       throw error
     }
+    this.log.onAbort(() => {
+      this.releaseKeys(after)
+      this.claimKeys(before, after)
+    })
     this.log.append({
       kind: delta ? 'update' : 'replace',
       ns: { db: this.db, coll: this.name },
@@ -122,6 +130,7 @@ export class Collection {
   remove(doc: Document): void {
     this.releaseKeys(doc)
     this.byId.delete(keyOf(doc._id))
+    this.log.onAbort(() => this.claimKeys(doc, undefined))
     this.log.append({
       kind: 'delete',
       ns: { db: this.db, coll: this.name },
