@@ -22,8 +22,19 @@ import {
   type SourceStatus,
 } from '../index.js'
 import { type BackoffOptions, backoffDelay } from './backoff.js'
-import { errorText, isHistoryLost, isStandalone, replicaSetRequired } from './errors.js'
+import {
+  errorText,
+  isForeignToken,
+  isHistoryLost,
+  isMissingImage,
+  isModifiedId,
+  isStandalone,
+  isTooLarge,
+  replicaSetRequired,
+} from './errors.js'
 import { createLeader, type Leader, type LeaseOptions } from './lease.js'
+import { checkExclude, ownCollectionsStage } from './own-collections.js'
+import { createAssembler } from './split-events.js'
 import { type MongoTimers, realTimers, sleep } from './timers.js'
 import { type Checkpoint, memoryTokenStore, type ResumeToken, type TokenStore } from './token-store.js'
 
@@ -45,8 +56,20 @@ export interface MongoChangeStreamOptions<Events extends EventMap = EventMap, TS
   db?: Db
   /** Watch the whole deployment. */
   client?: MongoClient
-  /** Aggregation stages after `$changeStream`, typically a `$match` on `operationType` or fields. */
+  /**
+   * Aggregation stages after `$changeStream`, typically a `$match` on `operationType` or
+   * fields. Keep `_id` (the resume token) as it is. End it with
+   * `{ $changeStreamSplitLargeEvent: {} }` (MongoDB 7.0+) when a change can be over 16 MB:
+   * `map` still gets one change, put back together from its fragments.
+   */
   pipeline?: Document[]
+  /**
+   * Collections a database- or cluster-wide stream leaves out, as `'collection'` (in any
+   * database) or `'db.collection'`. The token store's collection and rt's default names
+   * (`rt_tokens`, `rt_log`, `rt_log.meta`) are always left out, so the stream never reads
+   * rt's own writes; name a `mongoLog` with another `collection` here (and its `.meta`).
+   */
+  exclude?: readonly string[]
   /**
    * Whether update events carry the whole document: `'updateLookup'` reads it at delivery
    * time; `'whenAvailable'` / `'required'` use post-images (collection option
@@ -182,6 +205,10 @@ function changeTime(change: Document): number | undefined {
   return seconds === undefined ? undefined : seconds * 1000
 }
 
+function isHex(text: string): boolean {
+  return /^[0-9a-fA-F]+$/.test(text)
+}
+
 function tokenText(token: ResumeToken): string {
   const data = token._data
   return typeof data === 'string' ? data : JSON.stringify(token)
@@ -240,6 +267,8 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   const leaseOptions = options.lease === true ? {} : options.lease === false ? undefined : options.lease
   const leaseTtlMs = durationOption(who, 'lease.ttlMs', leaseOptions?.ttlMs, 10_000)
   durationOption(who, 'lease.renewMs', leaseOptions?.renewMs, 1)
+  checkExclude(name, options.exclude)
+  const excludeStage = options.collection === undefined ? ownCollectionsStage(tokens, options.exclude) : null
   if (leaseOptions !== undefined && tokens.lease === undefined) {
     throw new RtError('invalid_option', `mongoChangeStream ${name}: \`lease\` needs a token store with leases`)
   }
@@ -293,9 +322,21 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     context?.reportError(error)
   }
 
+  /**
+   * A change at or before the checkpoint: already logged. Tokens sort as the oplog does, so a
+   * driver that resumed from an older token than its last one (NODE-7042) replays changes
+   * this source has seen; they are skipped rather than mapped again.
+   */
+  function isBehind(token: ResumeToken): boolean {
+    const data = token._data
+    return savedText !== null && typeof data === 'string' && isHex(savedText) && isHex(data) && data <= savedText
+  }
+
   async function save(token: ResumeToken): Promise<void> {
     const text = tokenText(token)
     if (text === savedText && !topicsDirty) return
+    // Never back in time: the post-batch token of a resumed stream can be behind the checkpoint.
+    if (savedText !== null && isHex(text) && isHex(savedText) && text < savedText) return
     const checkpoint: Checkpoint = {
       token,
       changeAt: status.lastChangeAt,
@@ -349,7 +390,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     else if (!fromNow && options.startAtOperationTime !== undefined) {
       watchOptions.startAtOperationTime = options.startAtOperationTime
     }
-    const pipeline = options.pipeline ?? []
+    const pipeline = excludeStage === null ? (options.pipeline ?? []) : [excludeStage, ...(options.pipeline ?? [])]
     return (target as Collection<Document>).watch(pipeline, watchOptions) as ChangeStream<Document, Document>
   }
 
@@ -365,10 +406,11 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     }
     if (signal.aborted) return
     const current = open(fromNow, checkpoint)
+    const fragments = createAssembler()
     stream = current
     try {
       for (;;) {
-        const change = await current.tryNext()
+        const next = await current.tryNext()
         if (signal.aborted) return
         status.state = 'running'
         status.error = undefined
@@ -376,16 +418,25 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
           await resetTopics(ctx, pendingReset)
           pendingReset = null
         }
-        if (change === null) {
+        if (next === null) {
           // A cursor the server closed (id 0) answers null at once, forever: reopen instead.
           if (current.closed) throw new Error(`change stream ${name} was closed by the server`)
-          // Caught up: an empty batch still moves the post-batch token.
+          // Caught up: an empty batch still moves the post-batch token (never mid-event).
           healthy = true
           status.lagMs = 0
           const token = current.resumeToken as ResumeToken | null
-          if (token != null && (savedText === null || timers.now() - lastSaveAt >= checkpointMs)) await save(token)
+          if (
+            token != null &&
+            !fragments.pending &&
+            (savedText === null || timers.now() - lastSaveAt >= checkpointMs)
+          ) {
+            await save(token)
+          }
           continue
         }
+        const change = fragments.push(next)
+        if (change === null) continue
+        if (isBehind(change._id as ResumeToken)) continue
         if (change.operationType === 'invalidate') {
           if (policy === 'fail') throw new RtError('history_lost', `change stream ${name} was invalidated`)
           // Resume just after the invalidation (startAfter allows it), telling the topics first.
@@ -430,6 +481,29 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     }
   }
 
+  /** What to change, for errors that fail the source: a retry would meet them again. */
+  function fatalError(error: unknown): string | undefined {
+    if (isModifiedId(error)) {
+      return 'its pipeline changed or removed `_id` (the resume token) of a change; keep `_id` as it is (code 280)'
+    }
+    if (isMissingImage(error)) {
+      const ns = options.collection ? `'${options.collection.collectionName}'` : "'<collection>'"
+      return (
+        "a change has no pre- or post-image, but `fullDocument` or `fullDocumentBeforeChange` is 'required'. " +
+        `Enable them on the collection: db.runCommand({ collMod: ${ns}, changeStreamPreAndPostImages: { enabled: true } }) ` +
+        "(changes written before that have none), or use 'whenAvailable' (code 47)"
+      )
+    }
+    if (isTooLarge(error)) {
+      return (
+        'a change is over the 16 MB document limit. End the pipeline with { $changeStreamSplitLargeEvent: {} } ' +
+        '(MongoDB 7.0+; rt puts the fragments back together), or $project large fields away (keep _id), ' +
+        'or ask for fewer images (fullDocument, fullDocumentBeforeChange) (code 10334)'
+      )
+    }
+    return undefined
+  }
+
   /** Decides what a dead stream means: stop, reopen at once, or reopen after a backoff. */
   function classify(error: unknown): typeof Stop | 'reopen' | 'retry' {
     if (isRtError(error) && error.code === 'hub_closed') {
@@ -440,20 +514,24 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
       fail(replicaSetRequired(error))
       return Stop
     }
+    // Errors no retry can fix: the same change fails the same way every time it is read.
+    const fatal = fatalError(error)
+    if (fatal !== undefined) {
+      fail(new RtError('invalid_option', `change stream ${name}: ${fatal}`, { cause: error }))
+      return Stop
+    }
     const invalidated = isRtError(error) && error.code === 'history_lost'
-    if (invalidated || isHistoryLost(error)) {
+    const foreign = isForeignToken(error)
+    if (invalidated || foreign || isHistoryLost(error)) {
       if (policy === 'fail') {
         failedOn = invalidated ? 'invalidated' : 'history_lost'
+        const why = foreign
+          ? 'the stored resume token is not from this stream (a source `name` reused for another collection or deployment?)'
+          : 'the oplog no longer holds its position'
         fail(
           invalidated
             ? error
-            : new RtError(
-                'history_lost',
-                `change stream ${name} cannot resume: the oplog no longer holds its position`,
-                {
-                  cause: error,
-                },
-              ),
+            : new RtError('history_lost', `change stream ${name} cannot resume: ${why}`, { cause: error }),
         )
         return Stop
       }

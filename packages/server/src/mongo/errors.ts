@@ -15,13 +15,50 @@ export function isDuplicateKey(error: unknown): boolean {
   return errorCode(error) === 11000
 }
 
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message
+  return typeof message === 'string' ? message : ''
+}
+
 /**
- * The change stream cannot resume from its token: the oplog no longer holds that point.
- * 286 is ChangeStreamHistoryLost (4.4+), 280 ChangeStreamFatalError (older servers).
+ * The change stream cannot resume from its position: the oplog no longer holds it. 286 is
+ * ChangeStreamHistoryLost (4.4+); 136 CappedPositionLost is what an open cursor that fell off
+ * the oplog gets first; 4.2 answered 280 with the same "no longer in the oplog" message.
  */
 export function isHistoryLost(error: unknown): boolean {
   const code = errorCode(error)
-  return code === 286 || code === 280
+  if (code === 286 || code === 136) return true
+  return code === 280 && /no longer be in the oplog|resume point may no longer/i.test(messageOf(error))
+}
+
+/**
+ * The stored token is not a position of this stream: 280 "the resume token was not found"
+ * (a source name reused for another collection, or a token from another deployment), or 260
+ * InvalidResumeToken (not a token at all).
+ */
+export function isForeignToken(error: unknown): boolean {
+  const code = errorCode(error)
+  return code === 260 || (code === 280 && /resume token was not found/i.test(messageOf(error)))
+}
+
+/**
+ * The pipeline changed or removed `_id` (the resume token): 280 from the server, or the
+ * driver's own check when `_id` is missing altogether.
+ */
+export function isModifiedId(error: unknown): boolean {
+  const message = messageOf(error)
+  if (errorCode(error) === 280 && /_id field.*modified by the pipeline/is.test(message)) return true
+  return /resume token is missing/i.test(message)
+}
+
+/** 47 NoMatchingDocument: a pre- or post-image the stream requires is not there. */
+export function isMissingImage(error: unknown): boolean {
+  return errorCode(error) === 47
+}
+
+/** 10334 BSONObjectTooLarge: one change event is over the 16 MB document limit. */
+export function isTooLarge(error: unknown): boolean {
+  return errorCode(error) === 10334 || /BSONObj size: \d+ .* is invalid/.test(messageOf(error))
 }
 
 /** 40573: `$changeStream` is only supported on replica sets. */

@@ -28,7 +28,8 @@ interface TokenDocument {
 /**
  * Keeps change stream checkpoints (and leases) in `db.collection(collection)`, one
  * document per source name: `{ _id: name, token, changeAt, topics, savedAt, lease }`.
- * It may live in the watched database or any other.
+ * It may live in the watched database or any other: a database- or cluster-wide stream
+ * leaves its collection out.
  *
  * @example
  * ```ts
@@ -37,7 +38,8 @@ interface TokenDocument {
  * ```
  */
 export function mongoTokenStore(db: Db, options: MongoTokenStoreOptions = {}): TokenStore {
-  const collection = db.collection<TokenDocument>(options.collection ?? 'rt_tokens')
+  const collectionName = options.collection ?? 'rt_tokens'
+  const collection = db.collection<TokenDocument>(collectionName)
   const now = options.now ?? realTimers.now
 
   async function take(name: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -65,6 +67,7 @@ export function mongoTokenStore(db: Db, options: MongoTokenStoreOptions = {}): T
   }
 
   return {
+    collections: [`${db.databaseName}.${collectionName}`],
     async load(name) {
       const doc = await collection.findOne({ _id: name })
       if (doc?.token == null) return null

@@ -50,6 +50,11 @@ export interface TokenStore {
   clear(name: string): Promise<void>
   /** Leases for leader election; required by `mongoChangeStream({ lease })`. */
   readonly lease?: LeaseStore | undefined
+  /**
+   * The MongoDB collections the store writes to, as `'db.collection'`: a database- or
+   * cluster-wide change stream leaves them out, so it does not read its own checkpoints.
+   */
+  readonly collections?: readonly string[] | undefined
 }
 
 /** Options of {@link memoryTokenStore}. */

@@ -1,6 +1,6 @@
 import type { Handler } from './context.js'
 import { killCursors } from './cursors.js'
-import { collMod, create, createIndexes, drop, dropDatabase, dropIndexes } from './ddl.js'
+import { collMod, create, createIndexes, drop, dropDatabase, dropIndexes, renameCollection } from './ddl.js'
 import { buildInfo, hello, ok, replSetGetStatus, serverStatus } from './handshake.js'
 import { aggregate, count, distinct, find, getMore, listCollections, listDatabases, listIndexes } from './reads.js'
 import { findAndModify, insert, remove, update } from './writes.js'
@@ -37,6 +37,7 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['collmod', collMod],
   ['drop', drop],
   ['dropdatabase', dropDatabase],
+  ['renamecollection', renameCollection],
 ])
 
 /** Writes the driver retries with the same `lsid` + `txnNumber`; a retry gets the first reply back. */

@@ -24,6 +24,8 @@ export interface CommandCall {
   readonly signal: AbortSignal
   /** Fault: answer this `getMore` with cursor id 0 and forget the cursor. */
   readonly cursorId0: boolean
+  /** Fault: move a change cursor back this many positions first. */
+  readonly replay?: number
 }
 
 export type Handler = (ctx: SimContext, call: CommandCall) => Document | Promise<Document>

@@ -29,8 +29,16 @@ export interface ChangeCursor {
   readonly startTs: Timestamp | undefined
   readonly fullDocument: string
   readonly fullDocumentBeforeChange: string
-  /** Stages after `$changeStream`, or `null` when there are none. */
+  /** Stages after `$changeStream` (but the split stage), or `null` when there are none. */
   readonly pipeline: Aggregator | null
+  /** The pipeline ends with `$changeStreamSplitLargeEvent`: events over 16 MB come as fragments. */
+  readonly split: boolean
+  /** Resumed from a fragment: leading fragments of the next event already seen. */
+  skipFragments: number
+  /** Fragments of the last event examined that did not fit in the last batch. */
+  pending: Document[]
+  /** `showExpandedEvents`: DDL events, `collectionUUID`, `disambiguatedPaths`. */
+  readonly showExpandedEvents: boolean
 }
 
 export type Cursor = PlainCursor | ChangeCursor
@@ -39,13 +47,45 @@ export type Cursor = PlainCursor | ChangeCursor
 export class Cursors {
   private nextId = BigInt(1 + Math.floor(Math.random() * 2 ** 40))
   private readonly open = new Map<bigint, Cursor>()
+  /** When each cursor was last used; a cursor in a running `getMore` is busy. */
+  private readonly lastUsed = new Map<bigint, number>()
+  private readonly busy = new Map<bigint, number>()
 
   newId(): bigint {
     return this.nextId++
   }
 
+  get size(): number {
+    return this.open.size
+  }
+
   add(cursor: Cursor): void {
     this.open.set(cursor.id, cursor)
+    this.lastUsed.set(cursor.id, Date.now())
+  }
+
+  /** Runs `work` with the cursor marked busy, so the idle timeout cannot kill it meanwhile. */
+  async using<T>(id: bigint, work: () => T | Promise<T>): Promise<T> {
+    this.busy.set(id, (this.busy.get(id) ?? 0) + 1)
+    try {
+      return await work()
+    } finally {
+      const left = (this.busy.get(id) ?? 1) - 1
+      if (left > 0) this.busy.set(id, left)
+      else this.busy.delete(id)
+      if (this.open.has(id)) this.lastUsed.set(id, Date.now())
+    }
+  }
+
+  /** Kills cursors idle for longer than `timeoutMs` (mongod's cursorTimeoutMillis); returns how many. */
+  sweep(timeoutMs: number, now = Date.now()): number {
+    let killed = 0
+    for (const [id, at] of this.lastUsed) {
+      if (this.busy.has(id) || now - at < timeoutMs) continue
+      this.kill(id)
+      killed++
+    }
+    return killed
   }
 
   get(id: bigint): Cursor | undefined {
@@ -53,11 +93,13 @@ export class Cursors {
   }
 
   kill(id: bigint): boolean {
+    this.lastUsed.delete(id)
     return this.open.delete(id)
   }
 
   clear(): void {
     this.open.clear()
+    this.lastUsed.clear()
   }
 }
 

@@ -1,6 +1,11 @@
 /**
  * A failure the simulator applies to the next command named `on` instead of (or on top of) running it.
  *
+ * An `error` on a change stream's `getMore` without `labels` gets the labels a 4.4+ server adds
+ * itself: `ResumableChangeStreamError` on the codes it labels resumable (network, not-primary,
+ * shutdown, stale-config), `NonResumableChangeStreamError` on 280 and 286. Pass `labels: []` to
+ * send an error with no label at all.
+ *
  * @example
  * sim.fault({ on: 'getMore', error: { code: 91, labels: ['ResumableChangeStreamError'] } })
  * sim.fault({ on: 'getMore', drop: true })
@@ -13,6 +18,12 @@ export type MongoSimFault =
   | { on: string; delayMs: number }
   /** Reply with cursor id 0, as when the server closed the cursor. */
   | { on: 'getMore'; cursorId0: true }
+  /**
+   * Move a change cursor back this many log positions before answering, so changes already
+   * returned come again: what a driver that resumed from an older token than it should
+   * (NODE-7042) receives.
+   */
+  | { on: 'getMore'; replay: number }
 
 /** Queued faults, each used once by the first command that matches it. */
 export class FaultQueue {

@@ -6,14 +6,23 @@
  * - Change streams: tokens are opaque `{ _data: hex }` that sort in log order; a token from
  *   another simulator instance (e.g. a restarted CLI process) answers 286. A `getMore` without
  *   `maxTimeMS` waits 1 s, as mongod does: pass `maxAwaitTimeMS` to keep tests quick.
- *   Pre- and post-images are always kept, so `whenAvailable`/`required` never fail.
+ *   Pre- and post-images exist only where `changeStreamPreAndPostImages` is enabled (`create`
+ *   option or `collMod`): else `whenAvailable` gives null and `required` fails with 47. Resume
+ *   tokens are checked against the stream (280), events over 16 MB fail with 10334 unless the
+ *   pipeline ends with `$changeStreamSplitLargeEvent`, and an error fault on a change stream
+ *   `getMore` gets the labels a 4.4+ server adds. `showExpandedEvents` streams see `create`,
+ *   `createIndexes`, `dropIndexes`, `modify` and `collectionUUID`; `renameCollection` logs
+ *   `rename` and `invalidate`.
  * - `truncateHistory()` makes every earlier token lost: resumes and the next `getMore` of open
  *   streams answer 286. `drop` logs `drop` then `invalidate`; `invalidate()` logs only the latter.
  * - Faults: `drop` closes the socket without running the command; `delayMs` runs it and replies
  *   late. A retried write (same `lsid` + `txnNumber`) gets the first execution's reply, so a write
  *   whose reply was lost is applied once, as with a real server.
- * - TTL indexes expire documents before each command. Transactions are not isolated (statements
- *   apply at once; abort does not roll back). No auth, compression, exhaust or `client.bulkWrite`.
+ * - TTL indexes expire documents every `ttlMonitorMs` (60 s, as mongod); cursors idle for
+ *   `cursorTimeoutMs` are killed (43 on the next `getMore`). Transactions: their changes reach
+ *   change streams at commit, with one cluster time, `lsid` and `txnNumber`; an abort undoes the
+ *   writes and logs nothing. They are not isolated (other sessions see uncommitted writes). No
+ *   auth, compression, exhaust (so no `topologyVersion` in `hello`) or `client.bulkWrite`.
  *
  * @module
  */

@@ -83,7 +83,7 @@ export const getMore: Handler = (ctx, call) => {
   const id = cursorIdOf(call.body.getMore)
   const cursor = ctx.cursors.get(id)
   if (!cursor) throw new CommandError(43, `cursor id ${id} not found`)
-  if (cursor.kind === 'change') return changeGetMore(ctx, call, cursor)
+  if (cursor.kind === 'change') return ctx.cursors.using(id, () => changeGetMore(ctx, call, cursor))
   const reply = plainGetMore(ctx.cursors, cursor, call.body.batchSize as number | undefined)
   if (call.cursorId0) {
     ctx.cursors.kill(id)

@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Document } from 'bson'
-import { ChangeLog } from './changelog.js'
+import { type Document, Long } from 'bson'
+import { ChangeLog, type Transaction } from './changelog.js'
 import { HANDLERS, RETRYABLE_WRITES } from './commands.js'
 import type { CommandCall, SimContext } from './context.js'
-import { Cursors } from './cursors.js'
-import { CommandError } from './errors.js'
+import { Cursors, cursorIdOf } from './cursors.js'
+import { CommandError, changeStreamLabels } from './errors.js'
 import { FaultQueue, type MongoSimFault } from './faults.js'
 import { decodeRequest, encodeReply, FrameReader, type WireRequest } from './framing.js'
 import { withClusterTime } from './handshake.js'
@@ -31,6 +31,17 @@ export interface MongoSimOptions {
    * @default 100_000
    */
   historyLimit?: number
+  /**
+   * How often TTL indexes delete expired documents (mongod's TTL monitor runs every 60 s).
+   * @default 60_000
+   */
+  ttlMonitorMs?: number
+  /**
+   * Cursors not used for this long are killed; the next `getMore` answers 43 CursorNotFound
+   * (mongod's `cursorTimeoutMillis`).
+   * @default 600_000
+   */
+  cursorTimeoutMs?: number
 }
 
 /** A command as the simulator received it. */
@@ -55,6 +66,8 @@ export interface MongoSim {
   invalidate(db: string, collection: string): void
   /** Direct access to the data, for assertions: copies of the documents of a collection. */
   documents(db: string, collection: string): Record<string, unknown>[]
+  /** Open cursors (plain and change stream). */
+  readonly openCursors: number
   /** Close all client sockets now (as a crashed/restarted server would) but keep listening and keep data. */
   dropConnections(): void
   close(): Promise<void>
@@ -100,9 +113,48 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
   let connections = 0
   let host = ''
 
+  /** Open multi-document transactions by session and number. */
+  const transactions = new Map<string, Transaction>()
+
+  /** commitTransaction / abortTransaction: the changes reach the log at commit, an abort undoes the writes. */
+  function endTransaction(name: string, body: Document): Document {
+    const key = `${keyOf(body.lsid)}:${String(body.txnNumber)}`
+    const transaction = transactions.get(key)
+    transactions.delete(key)
+    if (name === 'committransaction') {
+      if (transaction) log.commit(transaction)
+    } else if (transaction) {
+      for (const undo of transaction.undo.reverse()) undo()
+    } else {
+      return new CommandError(251, `Transaction with txnNumber ${String(body.txnNumber)} not found`).toReply()
+    }
+    return { ok: 1 }
+  }
+
   async function run(ctx: SimContext, call: CommandCall): Promise<Document> {
-    const handler = HANDLERS.get(call.name.toLowerCase())
+    const lower = call.name.toLowerCase()
+    if (lower === 'committransaction' || lower === 'aborttransaction') return endTransaction(lower, call.body)
+    const handler = HANDLERS.get(lower)
     if (!handler) return new CommandError(59, `no such command: '${call.name}'`).toReply()
+    if (call.body.autocommit === false && RETRYABLE_WRITES.has(lower)) {
+      const key = `${keyOf(call.body.lsid)}:${String(call.body.txnNumber)}`
+      let transaction = transactions.get(key)
+      if (!transaction) {
+        const txnNumber =
+          call.body.txnNumber instanceof Long ? call.body.txnNumber : Long.fromValue(call.body.txnNumber as number)
+        transaction = { id: { lsid: call.body.lsid as Document, txnNumber }, entries: [], undo: [] }
+        transactions.set(key, transaction)
+      }
+      // Write handlers run synchronously: nothing else appends while the transaction is set.
+      log.transaction = transaction
+      try {
+        return handler(ctx, call) as Document
+      } catch (error) {
+        return error instanceof CommandError ? error.toReply() : internalError(error)
+      } finally {
+        log.transaction = null
+      }
+    }
     const key = retryKey(call.name.toLowerCase(), call.body)
     const earlier = key === undefined ? undefined : retried.get(key)
     if (earlier) return clone(earlier)
@@ -118,11 +170,20 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     }
   }
 
+  /** A `getMore` on an open change stream cursor (the server labels its errors). */
+  function isChangeGetMore(name: string, body: Document): boolean {
+    if (name.toLowerCase() !== 'getmore') return false
+    try {
+      return cursors.get(cursorIdOf(body.getMore))?.kind === 'change'
+    } catch {
+      return false
+    }
+  }
+
   async function handle(socket: Socket, ctx: SimContext, signal: AbortSignal, request: WireRequest): Promise<void> {
     const { db, body } = request
     const name = Object.keys(body)[0] ?? ''
     commands.push({ db, name, body })
-    store.expire()
     const fault = faults.take(name)
     if (fault && 'drop' in fault) {
       socket.destroy()
@@ -130,10 +191,18 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     }
     let reply: Document
     if (fault && 'error' in fault) {
-      const { code, codeName, message, labels } = fault.error
+      const { code, codeName, message } = fault.error
+      const labels = fault.error.labels ?? (isChangeGetMore(name, body) ? changeStreamLabels(code) : [])
       reply = new CommandError(code, message ?? `simulated ${name} failure`, labels, {}, codeName).toReply()
     } else {
-      reply = await run(ctx, { db, name, body, signal, cursorId0: fault !== undefined && 'cursorId0' in fault })
+      reply = await run(ctx, {
+        db,
+        name,
+        body,
+        signal,
+        cursorId0: fault !== undefined && 'cursorId0' in fault,
+        ...(fault !== undefined && 'replay' in fault ? { replay: fault.replay } : {}),
+      })
     }
     if (fault && 'delayMs' in fault) await sleep(fault.delayMs, undefined, { signal }).catch(() => {})
     if (socket.destroyed || request.moreToCome) return
@@ -179,6 +248,17 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
   })
   const port = (server.address() as AddressInfo).port
   host = `127.0.0.1:${port}`
+  // Housekeeping on a period, as mongod's TTL monitor and cursor reaper run, not per command.
+  const ttlTimer = setInterval(() => store.expire(), options.ttlMonitorMs ?? 60_000)
+  const cursorTimeoutMs = options.cursorTimeoutMs ?? 600_000
+  const reaper = setInterval(
+    () => {
+      if (cursors.sweep(cursorTimeoutMs) > 0) log.wake()
+    },
+    Math.max(10, Math.min(60_000, Math.floor(cursorTimeoutMs / 4))),
+  )
+  ttlTimer.unref()
+  reaper.unref()
 
   return {
     uri: setName === null ? `mongodb://${host}/` : `mongodb://${host}/?replicaSet=${encodeURIComponent(setName)}`,
@@ -196,7 +276,12 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
       cursors.clear()
       log.wake()
     },
+    get openCursors() {
+      return cursors.size
+    },
     close: async () => {
+      clearInterval(ttlTimer)
+      clearInterval(reaper)
       closing.abort()
       for (const socket of sockets) socket.destroy()
       cursors.clear()

@@ -2,6 +2,7 @@ import { type Document, ObjectId, UUID } from 'bson'
 import { Query } from 'mingo'
 import type { ChangeLog } from './changelog.js'
 import { CommandError } from './errors.js'
+import type { UpdateDelta } from './update-description.js'
 import { getPath, keyOf } from './values.js'
 
 /** An index as `listIndexes` reports it. */
@@ -25,16 +26,28 @@ const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAft
  */
 export class Collection {
   readonly uuid = new UUID()
+  /** The namespace; `renameCollection` changes it. */
+  db: string
+  name: string
   private readonly byId = new Map<string, Document>()
   private readonly indexList: IndexSpec[] = [ID_INDEX]
   private readonly uniqueKeys = new Map<string, Map<string, Document>>([['_id_', this.byId]])
 
   constructor(
-    readonly db: string,
-    readonly name: string,
+    db: string,
+    name: string,
     private readonly log: ChangeLog,
-    readonly options: Document = {},
-  ) {}
+    /** Collection options (`create`, changed by `collMod`). */
+    public options: Document = {},
+  ) {
+    this.db = db
+    this.name = name
+  }
+
+  /** `changeStreamPreAndPostImages: { enabled: true }`: updates and deletes keep their images. */
+  get images(): boolean {
+    return (this.options.changeStreamPreAndPostImages as Document | undefined)?.enabled === true
+  }
 
   get ns(): string {
     return `${this.db}.${this.name}`
@@ -73,9 +86,14 @@ export class Collection {
   insert(input: Document): Document {
     const doc = idFirst(input._id === undefined ? { _id: new ObjectId(), ...input } : input)
     this.claimKeys(doc, undefined)
+    this.log.onAbort(() => {
+      this.releaseKeys(doc)
+      this.byId.delete(keyOf(doc._id))
+    })
     this.log.append({
       kind: 'insert',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: doc._id },
       post: doc,
     })
@@ -83,7 +101,7 @@ export class Collection {
   }
 
   /** Swaps `before` for `after` (same `_id`), recorded as an `update` or a `replace` change. */
-  replace(before: Document, next: Document, updateDescription?: Document): Document {
+  replace(before: Document, next: Document, delta?: UpdateDelta): Document {
     const after = idFirst(next)
     this.releaseKeys(before)
     try {
@@ -92,13 +110,19 @@ export class Collection {
       this.claimKeys(before, before)
       throw error
     }
+    this.log.onAbort(() => {
+      this.releaseKeys(after)
+      this.claimKeys(before, after)
+    })
     this.log.append({
-      kind: updateDescription ? 'update' : 'replace',
+      kind: delta ? 'update' : 'replace',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: after._id },
       post: after,
       pre: before,
-      ...(updateDescription ? { updateDescription } : {}),
+      images: this.images,
+      ...(delta ? { updateDescription: delta.description, disambiguatedPaths: delta.disambiguatedPaths } : {}),
     })
     return after
   }
@@ -106,11 +130,14 @@ export class Collection {
   remove(doc: Document): void {
     this.releaseKeys(doc)
     this.byId.delete(keyOf(doc._id))
+    this.log.onAbort(() => this.claimKeys(doc, undefined))
     this.log.append({
       kind: 'delete',
       ns: { db: this.db, coll: this.name },
+      uuid: this.uuid,
       documentKey: { _id: doc._id },
       pre: doc,
+      images: this.images,
     })
   }
 
@@ -252,6 +279,12 @@ export class Store {
     }
     const collection = new Collection(db, name, this.log, options)
     colls.set(name, collection)
+    this.log.append({
+      kind: 'create',
+      ns: { db, coll: name },
+      uuid: collection.uuid,
+      operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' }, ...options },
+    })
     return { collection, created: true }
   }
 
@@ -268,9 +301,40 @@ export class Store {
     const collection = this.get(db, name)
     if (!collection) return undefined
     this.dbs.get(db)?.delete(name)
-    this.log.append({ kind: 'drop', ns: { db, coll: name } })
+    this.log.append({ kind: 'drop', ns: { db, coll: name }, uuid: collection.uuid })
     this.log.append({ kind: 'invalidate', ns: { db, coll: name }, closes: 'collection' })
     return collection
+  }
+
+  /**
+   * `renameCollection`: logs `rename` (with `to`), then the `invalidate` that closes the
+   * source's collection streams. A target dropped first (`dropTarget`) logs its own drop.
+   */
+  rename(from: { db: string; coll: string }, to: { db: string; coll: string }, dropTarget: boolean): void {
+    const collection = this.get(from.db, from.coll)
+    if (!collection) throw new CommandError(26, `Source collection ${from.db}.${from.coll} does not exist`)
+    const target = this.get(to.db, to.coll)
+    if (target && !dropTarget) throw new CommandError(48, `target namespace exists`)
+    if (target) this.drop(to.db, to.coll)
+    this.dbs.get(from.db)?.delete(from.coll)
+    let colls = this.dbs.get(to.db)
+    if (!colls) {
+      colls = new Map()
+      this.dbs.set(to.db, colls)
+    }
+    collection.db = to.db
+    collection.name = to.coll
+    colls.set(to.coll, collection)
+    const description: Document = { to: { db: to.db, coll: to.coll } }
+    if (target) description.dropTarget = target.uuid
+    this.log.append({
+      kind: 'rename',
+      ns: { db: from.db, coll: from.coll },
+      uuid: collection.uuid,
+      to: { db: to.db, coll: to.coll },
+      operationDescription: description,
+    })
+    this.log.append({ kind: 'invalidate', ns: { db: from.db, coll: from.coll }, closes: 'collection' })
   }
 
   dropDatabase(db: string): void {

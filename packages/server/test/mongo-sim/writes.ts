@@ -4,7 +4,8 @@ import type { Handler, SimContext } from './context.js'
 import { CommandError, writeError } from './errors.js'
 import { project, sortDocs } from './reads.js'
 import type { Collection } from './store.js'
-import { clone, getPath, isOperatorObject, keyOf, sameBson, setPath } from './values.js'
+import { documentDelta, operatorDelta, type UpdateDelta } from './update-description.js'
+import { clone, isOperatorObject, keyOf, sameBson, setPath } from './values.js'
 
 /** `insert`: ordered by default; duplicates become `writeErrors` with code 11000. */
 export const insert: Handler = (ctx, { db, body }) => {
@@ -87,12 +88,12 @@ function modify(
   q: Document,
   arrayFilters: Document[] | undefined,
 ): Document | null {
-  const { doc: after, description } = applyUpdate(before, u, q, arrayFilters, false)
+  const { doc: after, delta } = applyUpdate(before, u, q, arrayFilters, false)
   if (keyOf(after._id) !== keyOf(before._id)) {
     throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'")
   }
   if (sameBson(before, after)) return null
-  return collection.replace(before, after, description)
+  return collection.replace(before, after, delta)
 }
 
 function isOperatorUpdate(u: Document | Document[]): boolean {
@@ -109,11 +110,11 @@ function applyUpdate(
   q: Document,
   arrayFilters: Document[] | undefined,
   inserting: boolean,
-): { doc: Document; description?: Document } {
+): { doc: Document; delta?: UpdateDelta } {
   if (Array.isArray(u)) {
     const [doc] = new Aggregator(u).run([clone(base)])
     if (!doc) throw new CommandError(2, 'update pipeline produced no document')
-    return { doc, description: diff(base, doc) }
+    return { doc, delta: documentDelta(base, doc) }
   }
   if (!isOperatorUpdate(u)) {
     const doc = u._id === undefined ? { _id: base._id, ...u } : { ...u }
@@ -131,14 +132,7 @@ function applyUpdate(
     if (error instanceof CommandError) throw error
     throw new CommandError(9, error instanceof Error ? error.message : String(error), [], {}, 'FailedToParse')
   }
-  const updatedFields: Document = {}
-  const removedFields: string[] = []
-  for (const path of paths) {
-    const value = getPath(doc, path)
-    if (value === undefined) removedFields.push(path)
-    else updatedFields[path] = value
-  }
-  return { doc, description: { updatedFields, removedFields, truncatedArrays: [] } }
+  return { doc, delta: operatorDelta(base, doc, paths) }
 }
 
 /** The document an upsert inserts: the query's equality fields, then the update. */
@@ -168,16 +162,6 @@ function seedFromQuery(q: Document): Document {
     }
   }
   return doc
-}
-
-/** Top-level differences, for pipeline updates. */
-function diff(before: Document, after: Document): Document {
-  const updatedFields: Document = {}
-  for (const [key, value] of Object.entries(after)) {
-    if (!(key in before) || keyOf(before[key]) !== keyOf(value)) updatedFields[key] = value
-  }
-  const removedFields = Object.keys(before).filter((k) => !(k in after))
-  return { updatedFields, removedFields, truncatedArrays: [] }
 }
 
 /** `delete`: `limit: 1` removes the first match, `limit: 0` all of them. */
