@@ -29,7 +29,7 @@ function check(report: ChaosReport): void {
   for (const kind of FAULTS) expect(report.byKind[kind], `${kind}; ${replay}`).toBeGreaterThan(0)
 }
 
-test.skipIf(LONG)('a short chaos run: nothing lost, repeated or leaked', { timeout: 60_000 }, async () => {
+test.skipIf(LONG)('a short chaos run: nothing lost, repeated or leaked', { timeout: 120_000 }, async () => {
   const seed = FIXED ?? freshSeed()
   console.info(`chaos seed=${seed}`)
   check(await runChaos({ seed, mode: 'log', clients: 6, rounds: 5, perRound: 12, trace }))
