@@ -116,12 +116,12 @@ test('401: unauthorized, bounded requests over 10 s of refusals, then a refreshe
   while (clock.now < outageStart + 10_000) await step(outageStart + 10_000)
   const during = requestTimes.length - before
   expect(client.state).toBe('unauthorized')
-  // A storm would be thousands of requests. Here: the reconnect after the drop (0.5 s), a
-  // retry at once after the first 401 and the hook, then backoff with jitter 0.5 of
-  // 1, 2, 4, 8 s (base: the server's `retry: 1000`).
+  // A storm would be thousands of requests. Here: the reconnect after the drop (0.6 s), a
+  // retry at once after the first 401 and the hook, then backoff: the 100 ms floor plus
+  // jitter 0.5 of 1, 2, 4 s (base: the server's `retry: 1000`).
   expect(during).toBeGreaterThanOrEqual(3)
   expect(during).toBeLessThanOrEqual(8)
-  expect(requestTimes.slice(before)).toEqual([500, 500, 1_000, 2_000, 4_000, 8_000])
+  expect(requestTimes.slice(before)).toEqual([600, 600, 1_200, 2_300, 4_400, 8_500])
   expect(hookCalls.length).toBe(during)
   expect(got).toHaveLength(10)
 

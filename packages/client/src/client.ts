@@ -5,12 +5,13 @@
  */
 
 import type { PollAnswer } from '@rt/protocol'
-import { createParser } from 'eventsource-parser'
 import { createAcks } from './acks.js'
-import { backoff, retryAfterMs } from './backoff.js'
+import { backoff, clamp, MAX_TIMER_MS, retryAfterMs } from './backoff.js'
 import { createCursor } from './cursor.js'
 import { RtError } from './errors.js'
-import { type Action, fromPoll, fromSse, interpret, type Message, PRESENCE, RESET } from './protocol.js'
+import { readSettings } from './options.js'
+import { type Action, fromPoll, interpret, type Message, PRESENCE, RESET } from './protocol.js'
+import { createSseReader } from './sse-reader.js'
 import { openStore, storeKey } from './storage.js'
 import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
 
@@ -30,10 +31,8 @@ interface Outcome {
 
 type AnyListener = (a: unknown, b?: unknown) => void
 
-const defaultTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-}
+/** The global timers, looked up per call (so fake timers installed later are used). */
+const defaultTimers = globalThis as Timers
 
 /** `reset` and `presence` are stored under their wire names, which no application event can use. */
 const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
@@ -56,14 +55,11 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * ```
  */
 export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events> {
+  const { minRetryMs, maxRetryMs, connectTimeoutMs, pollTimeoutMs, fallbackAfter, ...settings } = readSettings(options)
   const timers = options.timers ?? defaultTimers
   const random = options.random ?? Math.random
   // Looked up per call, so a fetch installed after the client was created is used.
   const send = options.fetch ?? ((input: URL, init?: RequestInit) => fetch(input, init))
-  const maxRetryMs = options.maxRetryMs ?? 30_000
-  const connectTimeoutMs = options.connectTimeoutMs ?? 3_000
-  const pollTimeoutMs = options.pollTimeoutMs ?? 25_000
-  const fallbackAfter = options.fallbackAfter ?? 3
   const preferred = options.transport ?? 'auto'
   // Several URLs: the hub's nodes. Each attempt after one that ended goes to the next.
   const bases = (Array.isArray(options.url) ? options.url : [options.url]).map(
@@ -80,7 +76,13 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
   const stateListeners = new Set<(state: ClientState) => void>()
   let state: ClientState = 'connecting'
   let mode: Transport = preferred === 'poll' ? 'poll' : 'sse'
-  let retryMs = options.retryMs ?? 1_000
+  /** The backoff's base; a server's `retry:` is kept within the floor and ceiling. */
+  let retryMs = 0
+  const setRetry = (ms: number) => {
+    retryMs = clamp(ms, minRetryMs, maxRetryMs)
+  }
+  setRetry(settings.retryMs)
+  /** Set by `rt.connected` before the watchdog uses it. */
   let heartbeatMs = 15_000
   let everOpen = false
   let sseFailures = 0
@@ -161,15 +163,28 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
     for (const name in params) query.set(name, params[name] as string)
     const sent: Record<string, string> = { ...(await headers()), accept }
     if (cursor.id !== undefined) sent['last-event-id'] = cursor.id
-    return [url, { headers: sent, credentials: options.credentials, signal }] as const
+    // A redirect would carry the app's headers and position to wherever it points.
+    return [url, { headers: sent, credentials: options.credentials, signal, redirect: 'manual' }] as const
   }
 
-  async function refused(res: Response, wasOpen: boolean): Promise<Outcome> {
-    let message = `HTTP ${res.status}`
+  /** How an attempt ends when its answer is not a 200 of `type`; `undefined` when it is. */
+  async function refused(res: Response, wasOpen: boolean, type: string): Promise<Outcome | undefined> {
+    const { status } = res
+    if (status === 200) {
+      if (res.headers.get('content-type')?.startsWith(type)) return
+      report(new RtError('protocol', `not ${type}`))
+      return { opened: wasOpen }
+    }
+    // A redirect: Node's fetch shows the 3xx, a browser an opaque response with status 0.
+    if (!res.ok && status < 400) {
+      report(new RtError('redirect', 'not followed', { status }))
+      return { opened: wasOpen }
+    }
+    let message = `HTTP ${status}`
     try {
       message = ((await res.json()) as { error: { message: string } }).error.message
     } catch {}
-    return { opened: wasOpen, status: res.status, retryAfter: retryAfterMs(res.headers.get('retry-after')), message }
+    return { opened: wasOpen, status, retryAfter: retryAfterMs(res.headers.get('retry-after'), maxRetryMs), message }
   }
 
   /** One SSE stream, from request to end. */
@@ -194,36 +209,27 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       // headers but holds the body is buffering.
       arm(connectTimeoutMs)
       const res = await send(url, init)
-      if (res.status !== 200) return await refused(res, false)
-      if (!res.headers.get('content-type')?.startsWith('text/event-stream') || res.body === null) {
-        throw new TypeError('not an event stream')
-      }
-      const parser = createParser({
-        onRetry(ms) {
-          retryMs = ms
-        },
-        onEvent(event) {
+      const refusal = await refused(res, false, 'text/event-stream')
+      if (refusal) return refusal
+      const feed = createSseReader(
+        settings.maxMessageSize,
+        (message) => {
           if (isClosed()) return
-          let message: Message
-          try {
-            message = fromSse(event)
-          } catch (error) {
-            return report(new RtError('protocol', `unreadable ${event.event} event`, { cause: error }))
-          }
           const action = receive(message)
           if (action?.kind === 'connected') {
-            heartbeatMs = action.heartbeatMs
+            // The watchdog waits 2.5 heartbeats: a delay a timer must hold.
+            heartbeatMs = clamp(action.heartbeatMs, 100, MAX_TIMER_MS / 2.5)
             open = true
             opened()
           }
         },
-      })
-      const reader = res.body.getReader()
-      const decoder = new TextDecoder()
+        setRetry,
+        report,
+      )
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader()
       for (;;) {
         const { done, value } = await reader.read()
-        if (done) break
-        parser.feed(decoder.decode(value, { stream: true }))
+        if (done || !feed(value)) break
         if (open) arm(heartbeatMs * 2.5)
       }
     } catch {
@@ -248,15 +254,18 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       try {
         const params = { transport: 'poll', timeout: String(pollTimeoutMs) }
         const [url, init] = await prepare('application/json', params, ac.signal)
-        timer = timers.setTimeout(() => {
-          stalled = true
-          ac.abort()
-        }, pollTimeoutMs + connectTimeoutMs)
+        timer = timers.setTimeout(
+          () => {
+            stalled = true
+            ac.abort()
+          },
+          Math.min(pollTimeoutMs + connectTimeoutMs, MAX_TIMER_MS),
+        )
         const res = await send(url, init)
-        if (res.status !== 200) return await refused(res, open)
+        const refusal = await refused(res, open, 'application/json')
+        if (refusal) return refusal
         const answer = (await res.json()) as PollAnswer
-        if (answer.retryMs) retryMs = answer.retryMs
-        if (answer.heartbeatMs) heartbeatMs = answer.heartbeatMs
+        if (answer.retryMs) setRetry(answer.retryMs)
         open = true
         opened()
         for (const message of fromPoll(answer)) if (!isClosed()) receive(message)
@@ -268,6 +277,8 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
         return { opened: open, restart: ac.signal.aborted && !stalled }
       } finally {
         timers.clearTimeout(timer)
+        // Releases an answer that was not read (a redirect, a wrong type).
+        ac.abort()
       }
     }
     return { opened: open, restart: true }
@@ -281,7 +292,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       // One more failure sends it back to long-poll.
       sseFailures = fallbackAfter - 1
       current?.abort()
-    }, options.sseRetryMs ?? 60_000)
+    }, settings.sseRetryMs)
   }
 
   function sleep(ms: number): Promise<void> {
@@ -307,7 +318,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       base = bases[at] as URL
       const { status } = outcome
       if (outcome.opened) failures = 0
-      let delay = backoff(failures++, retryMs, maxRetryMs, random)
+      let delay = backoff(failures++, retryMs, minRetryMs, maxRetryMs, random)
       if (status === 401) {
         setState('unauthorized')
         denied++
@@ -324,7 +335,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
           continue
         }
         // Fresh credentials are tried at once; the same ones again only after a backoff.
-        delay = denied === 1 ? 0 : backoff(denied - 2, retryMs, maxRetryMs, random)
+        delay = denied === 1 ? 0 : backoff(denied - 2, retryMs, minRetryMs, maxRetryMs, random)
       } else {
         denied = 0
         if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
@@ -340,6 +351,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
         }
         setState(everOpen ? 'reconnecting' : 'connecting')
       }
+      // A Retry-After (cut to the ceiling) is honoured; the jittered backoff is the floor.
       await sleep(Math.max(delay, outcome.retryAfter ?? 0))
     }
   }
@@ -353,6 +365,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
               headers: { ...(await headers()), 'content-type': 'application/json' },
               credentials: options.credentials,
               body: JSON.stringify({ ack: ids }),
+              redirect: 'manual',
               // Lets a batch flushed on page hide outlive the page.
               keepalive: true,
             })
@@ -366,7 +379,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
           }
         },
         timers,
-        options.ackDelayMs ?? 100,
+        settings.ackDelayMs,
         maxRetryMs,
       )
     : undefined

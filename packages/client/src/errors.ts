@@ -7,11 +7,25 @@
  * What went wrong:
  * - `rejected`: the server refused the request for good (400, 403, 404, 405); the client closed.
  * - `listener`: a listener threw; the client carried on.
- * - `protocol`: a message could not be read (not JSON).
+ * - `protocol`: a message could not be read (not JSON), or a 200 was not an event stream
+ *   (for long-poll: not JSON); the client retries with backoff.
  * - `headers`: the `headers` function threw or rejected; the client retries with backoff.
  * - `ack`: acknowledgements were refused or could not be sent.
+ * - `invalid_option`: thrown by `createClient` for an option out of range.
+ * - `redirect`: the server answered with a redirect, which the client does not follow
+ *   (it would carry the app's headers and position elsewhere); it retries with backoff.
+ * - `too_large`: a message or line longer than `maxMessageSize`; the client reconnects.
+
  */
-export type RtErrorCode = 'rejected' | 'listener' | 'protocol' | 'headers' | 'ack'
+export type RtErrorCode =
+  | 'rejected'
+  | 'listener'
+  | 'protocol'
+  | 'headers'
+  | 'ack'
+  | 'invalid_option'
+  | 'redirect'
+  | 'too_large'
 
 const brand = Symbol.for('@rt/client.RtError')
 

@@ -142,9 +142,20 @@ export interface ClientOptions {
   timers?: Timers | undefined
   /** Source of jitter, in [0, 1). @default Math.random */
   random?: (() => number) | undefined
-  /** Reconnect delay before the server sends `retry:`; the backoff's base. @default 1_000 */
+  /**
+   * Reconnect delay before the server sends `retry:`; the backoff's base. Every duration
+   * option must be a finite number of milliseconds up to 2^31-1 (what a timer holds), or
+   * `createClient` throws `RtError('invalid_option')`.
+   * @default 1_000
+   */
   retryMs?: number | undefined
-  /** Longest reconnect delay. @default 30_000 */
+  /**
+   * Shortest reconnect delay, whatever the server's `retry:` says; each delay is jittered
+   * above it. (A fresh credential after a 401, a transport switch and `reconnect()` go at once.)
+   * @default 100
+   */
+  minRetryMs?: number | undefined
+  /** Longest reconnect delay, a server's `retry:` and `Retry-After` included. @default 30_000 */
   maxRetryMs?: number | undefined
   /** A stream that has not said `rt.connected` this long after the request counts as stalled (or buffered). @default 3_000 */
   connectTimeoutMs?: number | undefined
@@ -156,6 +167,12 @@ export interface ClientOptions {
   sseRetryMs?: number | undefined
   /** How long acks are collected before one request sends them. @default 100 */
   ackDelayMs?: number | undefined
+  /**
+   * Most characters of one SSE message (its data) or one unfinished line the client holds;
+   * a stream that sends more is dropped with `RtError('too_large')` and resumed.
+   * @default 1_048_576
+   */
+  maxMessageSize?: number | undefined
 }
 
 /** What `update()` may change while the client runs. */

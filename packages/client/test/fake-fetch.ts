@@ -57,7 +57,9 @@ export function fakeFetch(): FakeFetch {
         reply(status, body, headers = {}) {
           answered()
           const text = body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body)
-          resolve(new Response(status === 204 ? null : text, { status, headers }))
+          // An object goes out as JSON, labelled as a server would.
+          const type: Record<string, string> = typeof body === 'object' ? { 'content-type': 'application/json' } : {}
+          resolve(new Response(status === 204 ? null : text, { status, headers: { ...type, ...headers } }))
         },
         stream() {
           answered()

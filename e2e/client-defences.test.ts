@@ -1,0 +1,208 @@
+/**
+ * @rt/client against hostile servers over real HTTP: server-dictated delays are floored
+ * and capped, an endless line is cut off, redirects are not followed with the app's
+ * headers, and a 200 that is not an event stream is reported. Time is virtual where
+ * delays are asserted.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type ClientOptions, createClient, isRtError, type RtError } from '@rt/client'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { type ManualTimers, manualTimers } from '../packages/client/test/manual-timers.js'
+import { type Running, serveListener } from './support/servers.js'
+
+/** The largest delay Node's timers take; anything above fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+
+type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void
+
+/** A server that answers its n-th request with `handler`, and records what each request carried. */
+async function hostile(handler: Handler): Promise<Running & { requests: IncomingMessage[] }> {
+  const requests: IncomingMessage[] = []
+  const running = await serveListener((req, res) => {
+    requests.push(req)
+    handler(req, res, requests.length)
+  })
+  cleanup.push(() => running.close())
+  return { ...running, requests }
+}
+
+const connected = (heartbeatMs = 1_000) => `id: 0-0\nevent: rt.connected\ndata: ${JSON.stringify({ heartbeatMs })}\n\n`
+
+function stream(res: ServerResponse, body: string, end = true): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+  if (end) res.end(body)
+  else res.write(body)
+}
+
+function start(url: string, options: Partial<ClientOptions> = {}) {
+  const clock = manualTimers()
+  const errors: unknown[] = []
+  const client = createClient({
+    url,
+    topics: ['t'],
+    transport: 'sse',
+    timers: clock.timers,
+    random: () => 0,
+    connectTimeoutMs: MAX_TIMER_MS,
+    onError: (error) => errors.push(error),
+    ...options,
+  })
+  cleanup.push(() => client.close())
+  return { client, clock, errors }
+}
+
+/**
+ * The delay the client scheduled before its next attempt, read once it is waiting: then
+ * the one timer pending is neither the connect deadline (`MAX_TIMER_MS` in these tests)
+ * nor the watchdog of an open stream (2.5 heartbeats of 1 s).
+ */
+async function scheduledDelay(clock: ManualTimers): Promise<number> {
+  await vi.waitFor(() => {
+    expect(clock.pending).toBe(1)
+    expect([MAX_TIMER_MS, 2_500]).not.toContain(clock.nextDelay())
+  })
+  return clock.nextDelay() as number
+}
+
+const codes = (errors: unknown[]) => errors.map((e) => (isRtError(e) ? e.code : String(e)))
+
+describe('delays the server sends are floored and capped', () => {
+  test('retry: 0 does not make the client reconnect at once, and jitter is kept', async () => {
+    const server = await hostile((_req, res) => stream(res, `retry: 0\n${connected()}`))
+    const low = start(server.url, { random: () => 0 })
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(1))
+    const lowDelay = await scheduledDelay(low.clock)
+    expect(lowDelay).toBeGreaterThanOrEqual(100)
+    const high = start(server.url, { random: () => 0.99 })
+    const highDelay = await scheduledDelay(high.clock)
+    expect(highDelay).toBeGreaterThan(lowDelay)
+    expect(highDelay).toBeLessThanOrEqual(30_000)
+  })
+
+  test('a retry: beyond what a timer can hold is cut to maxRetryMs', async () => {
+    const server = await hostile((_req, res) => stream(res, `retry: 99999999999999\n${connected()}`))
+    const { clock } = start(server.url, { random: () => 0.99, maxRetryMs: 20_000 })
+    expect(await scheduledDelay(clock)).toBeLessThanOrEqual(20_000)
+  })
+
+  test.each([
+    ['seconds', '99999999999'],
+    ['an HTTP date', 'Fri, 31 Dec 9999 23:59:59 GMT'],
+  ])('Retry-After in %s beyond a timer is cut to maxRetryMs', async (_kind, header) => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(503, { 'retry-after': header, 'content-type': 'application/json' })
+      res.end('{"error":{"code":"unavailable","message":"busy"}}')
+    })
+    const { clock } = start(server.url, { maxRetryMs: 20_000 })
+    const delay = await scheduledDelay(clock)
+    expect(delay).toBeLessThanOrEqual(20_000)
+    expect(delay).toBeGreaterThanOrEqual(100)
+  })
+
+  test('Retry-After within bounds is still honoured', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(429, { 'retry-after': '7' })
+      res.end()
+    })
+    const { clock } = start(server.url)
+    expect(await scheduledDelay(clock)).toBe(7_000)
+  })
+
+  test.each([
+    ['huge', 1e13],
+    ['negative', -5],
+  ])(
+    'a %s heartbeatMs in rt.connected gives a watchdog a timer can hold, not one that fires at once',
+    async (_kind, heartbeatMs) => {
+      const server = await hostile((_req, res) => stream(res, connected(heartbeatMs), false))
+      const { client, clock } = start(server.url)
+      await vi.waitFor(() => expect(client.state).toBe('open'))
+      const watchdog = clock.nextDelay() as number
+      expect(watchdog).toBeLessThanOrEqual(MAX_TIMER_MS)
+      expect(watchdog).toBeGreaterThanOrEqual(100)
+    },
+  )
+})
+
+describe('an endless line', () => {
+  test('is cut off at maxMessageSize, reported, and the client reconnects', async () => {
+    let total = 0
+    const server = await hostile((_req, res, n) => {
+      if (n > 1) return stream(res, connected(), false)
+      stream(res, `${connected()}data: `, false)
+      // 16 KiB at a time, never a newline, until the client hangs up (or 8 MiB).
+      const chunk = 'x'.repeat(16_384)
+      const pump = () => {
+        while (total < 8 * 1_048_576 && !res.destroyed) {
+          total += chunk.length
+          if (!res.write(chunk)) return void res.once('drain', pump)
+        }
+      }
+      pump()
+    })
+    const { client, clock, errors } = start(server.url, { maxMessageSize: 65_536 })
+    await vi.waitFor(() => expect(codes(errors)).toContain('too_large'))
+    const error = errors.find((e) => isRtError(e) && e.code === 'too_large') as RtError
+    expect(error.message).toMatch(/65536/)
+    // The stream was dropped long before the server's 8 MiB were sent.
+    expect(total).toBeLessThan(4 * 1_048_576)
+    await clock.advance(await scheduledDelay(clock))
+    await vi.waitFor(() => expect(server.requests.length).toBe(2))
+    await vi.waitFor(() => expect(client.state).toBe('open'))
+  })
+})
+
+describe('redirects', () => {
+  for (const transport of ['sse', 'poll'] as const) {
+    test(`${transport}: a redirect to another origin is not followed, so the token and Last-Event-ID stay home`, async () => {
+      const elsewhere = await hostile((_req, res) => {
+        if (transport === 'poll') {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          return void res.end('{"events":[],"lastEventId":"9-9","reset":false}')
+        }
+        stream(res, connected(), false)
+      })
+      const server = await hostile((_req, res) => {
+        res.writeHead(307, { location: `${elsewhere.url}?stolen=1` })
+        res.end()
+      })
+      const { clock, errors } = start(server.url, {
+        transport,
+        headers: { 'x-token': 'secret' },
+        lastEventId: '5-0',
+      })
+      await vi.waitFor(() => expect(codes(errors)).toContain('redirect'))
+      await clock.advance(1_000)
+      await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(2))
+      expect(elsewhere.requests).toHaveLength(0)
+      expect(server.requests[0]?.headers['x-token']).toBe('secret')
+    })
+  }
+})
+
+describe('a 200 that is not an event stream', () => {
+  test('SSE: text/html is reported through onError, and retried with backoff', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<!doctype html><p>login</p>')
+    })
+    const { clock, errors } = start(server.url)
+    await vi.waitFor(() => expect(codes(errors)).toEqual(['protocol']))
+    expect(String((errors[0] as RtError).message)).toMatch(/text\/event-stream/)
+    expect(await scheduledDelay(clock)).toBeGreaterThanOrEqual(100)
+  })
+
+  test('long-poll: a 200 that is not JSON is reported through onError', async () => {
+    const server = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<!doctype html><p>login</p>')
+    })
+    const { errors } = start(server.url, { transport: 'poll' })
+    await vi.waitFor(() => expect(codes(errors)).toContain('protocol'))
+  })
+})
