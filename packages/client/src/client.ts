@@ -30,6 +30,16 @@ interface Outcome {
 
 type AnyListener = (a: unknown, b?: unknown) => void
 
+/**
+ * How `@rt/client/share` drives a client from outside: it sees every action after dedupe
+ * and, with `ack: true`, chooses which ids to acknowledge. Not part of the public API.
+ */
+export interface Hooks {
+  action(action: Action): void
+  /** Set by the client: queues one id for acknowledgement. */
+  ack?: (id: string) => void
+}
+
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -55,7 +65,10 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * rt.on('reset', () => refetchEverything())
  * ```
  */
-export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events> {
+export function createClient<Events extends EventMap = EventMap>(
+  options: ClientOptions,
+  hooks?: Hooks,
+): Client<Events> {
   const timers = options.timers ?? defaultTimers
   const random = options.random ?? Math.random
   // Looked up per call, so a fetch installed after the client was created is used.
@@ -131,10 +144,12 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
     const action = interpret(message, cursor)
     if (action?.kind === 'event') {
       emit(action.type, action.data, { id: action.id, topic: action.topic, ts: action.ts, type: action.type })
-      acks?.add(action.id)
+      // Driven by hooks, the client acknowledges only what it is told to.
+      if (!hooks) acks?.add(action.id)
     } else if (action?.kind === 'reset') emit(RESET, action.info)
     else if (action?.kind === 'presence') emit(PRESENCE, action.info)
     save()
+    if (action) hooks?.action(action)
     return action
   }
 
@@ -371,6 +386,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
       )
     : undefined
   const flushAcks = () => acks?.flush()
+  if (hooks) hooks.ack = (id) => acks?.add(id)
 
   function reconnect(): void {
     current?.abort()
