@@ -89,7 +89,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
   let state: ClientState = 'connecting'
   let everOpen = false
   let transport: Transport = options.transport === 'poll' ? 'poll' : 'sse'
-  let leading: { core: Client; hooks: Hooks; key: string; off: () => void } | undefined
+  let leading: { core: Client; hooks: Hooks; key: string; presence: unknown; off: () => void } | undefined
   let election: Election | undefined
 
   const post = (message: Relay) => channel.postMessage(message)
@@ -177,7 +177,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
       transport = core.transport
       relayState(s)
     })
-    leading = { core, hooks, key: JSON.stringify(u), off }
+    leading = { core, hooks, key: JSON.stringify(u), presence: u.presence, off }
     relayState(state === 'open' ? 'reconnecting' : state)
   }
 
@@ -195,12 +195,13 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
     const u = union()
     const key = JSON.stringify(u)
     if (key === leading.key) return
-    if (u.presence !== JSON.parse(leading.key).presence) {
+    if (u.presence !== leading.presence) {
       stepDown()
-      return start()
+      start()
+    } else {
+      leading.key = key
+      leading.core.update({ topics: u.topics, types: u.types })
     }
-    leading.key = key
-    leading.core.update({ topics: u.topics, types: u.types })
   }
 
   function join(): void {
