@@ -38,12 +38,20 @@ let running: Running
 const hub = createHub<Events>({ retryMs: 50 })
 /** Stream requests (GET /events) per page: the page that makes them leads. */
 const streamsOf = new Map<Page, number>()
+/** When set, the next stream request waits here until the test lets it through. */
+let hold: { arrived: (lastEventId: string | undefined) => void; release: Promise<void> } | undefined
 
 beforeAll(async () => {
   const script = await bundleClient('share/index.ts')
   const events = toNodeHandler(hub)
   running = await serveListener((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    if (path === '/events' && req.method === 'GET' && hold !== undefined) {
+      const held = hold
+      hold = undefined
+      held.arrived(req.headers['last-event-id'] as string | undefined)
+      return void held.release.then(() => events(req, res))
+    }
     if (path === '/events') return void events(req, res)
     const [type, body] = path === '/share.js' ? ['text/javascript', script] : ['text/html', PAGE]
     res.writeHead(200, { 'content-type': `${type}; charset=utf-8` })
@@ -107,17 +115,26 @@ describe.each([
     expect(hub.stats().connections).toBe(1)
     expect(leaders(pages)).toHaveLength(1)
 
-    await publish('room', 0, 10)
+    const ids: string[] = []
+    for (let n = 0; n < 10; n++) ids.push(await hub.publish({ type: 'n', topic: 'room', data: n }))
     await allReceived(pages, 10)
     for (const page of pages) expect(await received(page)).toEqual(range('room', 0, 10))
 
-    // The leader goes; events published during the handover and after it reach every other tab once.
+    // The leader goes. The next leader's request is held while events are published: it
+    // resumes from the last id relayed, and they reach every other tab once.
+    let release: () => void = () => {}
+    const arrived = new Promise<string | undefined>((resolve) => {
+      hold = { arrived: resolve, release: new Promise<void>((r) => (release = r)) }
+    })
     const [leader] = leaders(pages)
     const rest = pages.filter((page) => page !== leader)
     await leader?.close()
+    expect(await arrived).toBe(ids.at(-1))
+    expect(hub.stats().connections).toBe(0)
     await publish('room', 10, 15)
-    await expect.poll(() => leaders(rest).length, { timeout: 10_000 }).toBe(1)
+    release()
     await expect.poll(() => hub.stats().connections, { timeout: 10_000 }).toBe(1)
+    expect(leaders(rest)).toHaveLength(1)
     await publish('room', 15, 20)
     await allReceived(rest, 20)
     for (const page of rest) expect(await received(page)).toEqual(range('room', 0, 20))
