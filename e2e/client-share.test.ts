@@ -130,7 +130,7 @@ describe.each([
     const rest = pages.filter((page) => page !== leader)
     await leader?.close()
     expect(await arrived).toBe(ids.at(-1))
-    expect(hub.stats().connections).toBe(0)
+    await expect.poll(() => hub.stats().connections).toBe(0)
     await publish('room', 10, 15)
     release()
     await expect.poll(() => hub.stats().connections, { timeout: 10_000 }).toBe(1)
@@ -141,7 +141,7 @@ describe.each([
     expect(hub.stats().connections).toBe(1)
     await context.close()
     await expect.poll(() => hub.stats().connections).toBe(0)
-  })
+  }, 60_000)
 
   test("a follower's topic comes and goes without disturbing the other tabs", async () => {
     const context = await chromium.context()

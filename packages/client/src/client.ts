@@ -14,6 +14,16 @@ import { type Action, fromPoll, fromSse, interpret, type Message, PRESENCE, RESE
 import { openStore, storeKey } from './storage.js'
 import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
 
+/**
+ * How `@rt/client/share` drives clients; not part of the public API. `tap` sees each
+ * message the client acted on (the shared connection relays it); `drive` replaces the
+ * transport loop with messages fed in and states set from outside (a tab that follows).
+ */
+export interface Hooks {
+  tap?(message: Message): void
+  drive?(receive: (message: Message) => void, setState: (state: ClientState) => void): void
+}
+
 /** How one attempt (an SSE stream, or a run of long-poll requests) ended. */
 interface Outcome {
   /** It got as far as `rt.connected` (or a long-poll answer). */
@@ -29,16 +39,6 @@ interface Outcome {
 }
 
 type AnyListener = (a: unknown, b?: unknown) => void
-
-/**
- * How `@rt/client/share` drives a client from outside: it sees every action after dedupe
- * and, with `ack: true`, chooses which ids to acknowledge. Not part of the public API.
- */
-export interface Hooks {
-  action(action: Action): void
-  /** Set by the client: queues one id for acknowledgement. */
-  ack?: (id: string) => void
-}
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -144,12 +144,11 @@ export function createClient<Events extends EventMap = EventMap>(
     const action = interpret(message, cursor)
     if (action?.kind === 'event') {
       emit(action.type, action.data, { id: action.id, topic: action.topic, ts: action.ts, type: action.type })
-      // Driven by hooks, the client acknowledges only what it is told to.
-      if (!hooks) acks?.add(action.id)
+      acks?.add(action.id)
     } else if (action?.kind === 'reset') emit(RESET, action.info)
     else if (action?.kind === 'presence') emit(PRESENCE, action.info)
     save()
-    if (action) hooks?.action(action)
+    if (action) hooks?.tap?.(message)
     return action
   }
 
@@ -386,7 +385,6 @@ export function createClient<Events extends EventMap = EventMap>(
       )
     : undefined
   const flushAcks = () => acks?.flush()
-  if (hooks) hooks.ack = (id) => acks?.add(id)
 
   function reconnect(): void {
     current?.abort()
@@ -462,7 +460,8 @@ export function createClient<Events extends EventMap = EventMap>(
   else {
     options.signal?.addEventListener('abort', close)
     if (acks) globalThis.addEventListener?.('pagehide', flushAcks)
-    run().catch((error: unknown) => report(error))
+    if (hooks?.drive) hooks.drive(receive, setState)
+    else run().catch((error: unknown) => report(error))
   }
   return client as unknown as Client<Events>
 }

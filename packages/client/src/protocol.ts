@@ -31,7 +31,7 @@ export type Action =
       readonly data: unknown
     }
   | { readonly kind: 'connected'; readonly heartbeatMs: number }
-  | { readonly kind: 'reset'; readonly info: ResetInfo; readonly id?: string | undefined }
+  | { readonly kind: 'reset'; readonly info: ResetInfo }
   | { readonly kind: 'presence'; readonly info: PresenceInfo }
   | { readonly kind: 'closing' }
 
@@ -73,7 +73,7 @@ export function interpret(message: Message, cursor: Cursor): Action | undefined 
       if (typeof data.topic === 'string') {
         // A topic reset is a logged entry like any other: replayed at most once.
         if (id !== undefined && !cursor.take(id)) return
-        return { kind: 'reset', info: { reason, topic: data.topic }, id }
+        return { kind: 'reset', info: { reason, topic: data.topic } }
       }
       // A new log (a restarted server): its ids may repeat old ones.
       cursor.clear()

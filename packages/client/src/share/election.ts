@@ -54,22 +54,25 @@ export function elect(
   }
   let timer: unknown
   let claiming = false
+  /** Runs `fn` after `ms`, in place of what was due. */
   const after = (ms: number, fn: () => void) => {
     timers.clearTimeout(timer)
     timer = timers.setTimeout(fn, ms)
   }
-  const watch = (ms = BEAT_MS * 3) => after(ms, claim)
   const beat = () => {
     post({ t: 'lead', from: me })
     after(BEAT_MS, beat)
   }
-  function claim(): void {
-    claiming = true
-    post({ t: 'claim', from: me })
-    after(BEAT_MS / 4, () => {
-      claiming = false
-      resign = lead()
-      beat()
+  /** Claims after `ms` of silence; a claim stands if no lower id claims within a quarter beat. */
+  const watch = (ms: number) => {
+    claiming = false
+    after(ms, () => {
+      claiming = true
+      post({ t: 'claim', from: me })
+      after(BEAT_MS / 4, () => {
+        resign = lead()
+        beat()
+      })
     })
   }
   const stepDown = () => {
@@ -80,20 +83,14 @@ export function elect(
   return {
     hear({ t, from = '', lead: leaving }) {
       // A leader that leaves says so: no need to wait for its silence.
-      if (t === 'bye' && leaving) {
-        if (!resign) watch(BEAT_MS / 4)
-      } else if (t === 'lead') {
+      if (t === 'bye' && leaving && !resign) watch(BEAT_MS / 4)
+      if (t === 'lead') {
         if (resign && from < me) stepDown()
-        if (!resign) {
-          claiming = false
-          watch()
-        }
-      } else if (t === 'claim' || t === 'hi') {
+        if (!resign) watch(BEAT_MS * 3)
+      }
+      if (t === 'claim' || t === 'hi') {
         if (resign) post({ t: 'lead', from: me })
-        else if (t === 'claim' && claiming && from < me) {
-          claiming = false
-          watch()
-        }
+        else if (t === 'claim' && claiming && from < me) watch(BEAT_MS * 3)
       }
     },
     stop() {

@@ -1,15 +1,14 @@
 /**
- * One stream per browser: a client that shares its connection with the other tabs of the
- * same origin, URL and name. One tab leads (`election.ts`) and holds the stream for the
- * union of every tab's topics; it relays what arrives over a BroadcastChannel, and each
- * tab keeps what its own topics ask for.
+ * One stream per browser: tabs of the same origin, URL and `share` name hold one
+ * connection between them. One tab leads (`election.ts`) and holds the stream for the
+ * union of every tab's topics; it relays each message over a BroadcastChannel, and every
+ * tab, the leader's own included, is a client fed with the messages its topics ask for.
  * @module
  */
+import { CONTROL_PREFIX } from '@rt/protocol'
 import { createClient as createCore, type Hooks } from '../client.js'
-import { createCursor } from '../cursor.js'
-import { RtError } from '../errors.js'
-import { type Action, PRESENCE, RESET } from '../protocol.js'
-import type { Client, ClientOptions, ClientState, ClientUpdate, EventMap, Timers, Transport } from '../types.js'
+import { type Message, PRESENCE, RESET } from '../protocol.js'
+import type { Client, ClientOptions, ClientState, ClientUpdate, EventMap, Timers } from '../types.js'
 import { type Election, elect, type Vote } from './election.js'
 
 /**
@@ -38,25 +37,22 @@ interface Wants {
   readonly presence?: boolean | undefined
 }
 
-/** The messages between tabs. `pos` is the leader's position after the message. */
+/** The messages between tabs. `pos` is the shared connection's position after `m`. */
 type Relay =
   | { t: 'hi'; from: string; wants: Wants; ask?: boolean }
   | { t: 'bye'; from: string; lead: boolean }
-  | { t: 'a'; a: Action; pos: string | undefined }
-  | { t: 's'; s: ClientState; tr: Transport; pos: string | undefined }
-  | { t: 'ack'; id: string }
+  | { t: 'm'; m: Message; pos: string | undefined }
+  | { t: 's'; s: ClientState; pos: string | undefined }
   | { t: 'rc' }
   | Vote
 
-type AnyListener = (a: unknown, b?: unknown) => void
-
-const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
 const sorted = (lists: (readonly string[])[]) => [...new Set(lists.flat())].sort()
 
 /**
  * Creates a client like `@rt/client`'s; with `share`, the tabs of one browser hold one
  * stream between them instead of one each (browsers allow six HTTP/1.1 connections per
- * origin). Listeners, `update`, `state` and `lastEventId` behave as on a tab of its own.
+ * origin). Listeners, acks, `persist`, `update`, `state` and `lastEventId` behave as on a
+ * tab of its own.
  *
  * @example
  * ```ts
@@ -74,238 +70,169 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
   const name = `rt:${share === true ? '' : share}|${urls.join(' ')}`
   // Oldest first, so the fallback election keeps the tab that has led longest.
   const me = Date.now().toString(36) + Math.random().toString(36).slice(2)
-  const timers: Timers = options.timers ?? {
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  }
   const channel = new BroadcastChannel(name)
   /** The other tabs and what they ask for. */
   const others = new Map<string, Wants>()
   let wants: Wants = { topics: options.topics, types: options.types, presence: options.presence }
-  /** This tab's position (the leader's, as last relayed) and the ids it delivered. */
-  const cursor = createCursor(options.lastEventId)
-  const listeners = new Map<string, Set<AnyListener>>()
-  const stateListeners = new Set<(state: ClientState) => void>()
-  let state: ClientState = 'connecting'
-  let everOpen = false
-  let transport: Transport = options.transport === 'poll' ? 'poll' : 'sse'
-  let leading: { core: Client; hooks: Hooks; key: string; presence: unknown; off: () => void } | undefined
+  /** The shared connection's position, as last relayed: where a new leader resumes. */
+  let pos: string | undefined
+  let feed: (message: Message) => void = () => {}
+  let setState: (state: ClientState) => void = () => {}
+  /** The shared connection, while this tab leads. */
+  let conn: { core: Client; key: string; presence: unknown; off: () => void } | undefined
   let election: Election | undefined
 
   const post = (message: Relay) => channel.postMessage(message)
-
-  function call(listener: AnyListener, a: unknown, b?: unknown): void {
-    try {
-      listener(a, b)
-    } catch (error) {
-      const wrapped = new RtError('listener', 'a listener threw', { cause: error })
-      if (options.onError) options.onError(wrapped)
-      else
-        queueMicrotask(() => {
-          throw error
-        })
-    }
+  const hooks: Hooks = {
+    drive(receive, set) {
+      feed = receive
+      setState = set
+    },
   }
+  const tab = createCore<Events>({ ...options, signal: undefined }, hooks)
 
-  function emit(type: string, a: unknown, b?: unknown): void {
-    const set = listeners.get(type)
-    if (set !== undefined) for (const listener of set) call(listener, a, b)
-  }
-
-  function setState(next: ClientState): void {
-    if (state === next || state === 'closed') return
-    state = next
-    everOpen ||= next === 'open'
-    for (const listener of stateListeners) call(listener as AnyListener, next)
-  }
-
-  function ack(id: string): void {
-    if (leading) leading.hooks.ack?.(id)
-    else post({ t: 'ack', id })
-  }
-
-  /** Hands a relayed action to this tab's listeners when its topics and types ask for it. */
-  function deliver(a: Action, pos: string | undefined): void {
-    const mine = (topic: string | undefined) => topic !== undefined && wants.topics.includes(topic)
-    if (a.kind === 'event') {
-      if (mine(a.topic) && (!wants.types?.length || wants.types.includes(a.type)) && cursor.take(a.id)) {
-        emit(a.type, a.data, { id: a.id, topic: a.topic, ts: a.ts, type: a.type })
-        if (options.ack) ack(a.id)
+  /** Feeds a relayed message to this tab when its topics and types ask for it. */
+  function deliver(m: Message, at: string | undefined): void {
+    const { topics, types, presence } = wants
+    const topic = (m.data as { topic?: string } | null)?.topic
+    // A reset without a topic is for the whole stream; every other message names its topic.
+    if (topic === undefined || topics.includes(topic)) {
+      const type = m.type
+      if (
+        type === PRESENCE
+          ? presence
+          : type === RESET || (!type.startsWith(CONTROL_PREFIX) && (!types?.length || types.includes(type)))
+      ) {
+        feed(m)
       }
-    } else if (a.kind === 'reset') {
-      if (a.info.topic === undefined) {
-        cursor.clear()
-        emit(RESET, a.info)
-      } else if (mine(a.info.topic) && (a.id === undefined || cursor.take(a.id))) emit(RESET, a.info)
-    } else if (a.kind === 'presence' && wants.presence && mine(a.info.topic)) emit(PRESENCE, a.info)
-    if (pos !== undefined) cursor.move(pos)
+    }
+    if (at !== undefined) pos = at
   }
 
   function union(): Wants {
     const all = [wants, ...others.values()]
     return {
       topics: sorted(all.map((w) => w.topics)),
-      types: all.some((w) => !w.types?.length) ? undefined : sorted(all.map((w) => w.types ?? [])),
+      types: all.every((w) => w.types?.length) ? sorted(all.map((w) => w.types ?? [])) : undefined,
       presence: all.some((w) => w.presence),
     }
   }
 
-  /** The leader's state, to this tab and the others; a stream refused for good closes them all. */
+  /** The connection's state, to this tab and the others; a stream refused for good closes them all. */
   function relayState(s: ClientState): void {
-    const next = s === 'connecting' && everOpen ? 'reconnecting' : s
-    post({ t: 's', s: next, tr: transport, pos: cursor.id })
-    if (next === 'closed') close()
+    const next = s === 'connecting' && tab.state !== 'connecting' ? 'reconnecting' : s
+    post({ t: 's', s: next, pos })
+    if (next === 'closed') tab.close()
     else setState(next)
   }
 
-  /** Opens the stream for every tab, from this tab's position: the newest it was relayed. */
+  /** Opens the stream for every tab, from the last position relayed to this one. */
   function start(): void {
     const u = union()
-    const hooks: Hooks = {
-      action(a) {
-        if (leading?.core !== core) return
-        const pos = core.lastEventId
-        deliver(a, pos)
-        post({ t: 'a', a, pos })
-      },
-    }
     const core: Client = createCore(
-      { ...options, ...u, ack: true, lastEventId: cursor.id ?? options.lastEventId, signal: undefined },
-      hooks,
+      {
+        ...options,
+        ...u,
+        ack: false,
+        persist: false,
+        lastEventId: pos ?? tab.lastEventId,
+        signal: undefined,
+      },
+      {
+        tap(m) {
+          if (conn?.core !== core) return
+          const at = core.lastEventId
+          deliver(m, at)
+          post({ t: 'm', m, pos: at })
+        },
+      },
     )
-    const off = core.onState((s) => {
-      transport = core.transport
-      relayState(s)
-    })
-    leading = { core, hooks, key: JSON.stringify(u), presence: u.presence, off }
-    relayState(state === 'open' ? 'reconnecting' : state)
+    conn = { core, key: JSON.stringify(u), presence: u.presence, off: core.onState(relayState) }
+    relayState('connecting')
   }
 
   function stepDown(): void {
-    const was = leading
-    leading = undefined
+    const was = conn
+    conn = undefined
     was?.off()
-    // Flushes its pending acks.
     was?.core.close()
   }
 
   /** Follows the union of every tab's topics and types; a change of presence needs a new stream. */
   function resync(): void {
-    if (!leading) return
+    if (!conn) return
     const u = union()
     const key = JSON.stringify(u)
-    if (key === leading.key) return
-    if (u.presence !== leading.presence) {
+    if (key === conn.key) return
+    if (u.presence !== conn.presence) {
       stepDown()
       start()
     } else {
-      leading.key = key
-      leading.core.update({ topics: u.topics, types: u.types })
+      conn.key = key
+      conn.core.update({ topics: u.topics, types: u.types })
     }
   }
 
   function join(): void {
-    if (election || state === 'closed') return
+    if (election || tab.state === 'closed') return
     post({ t: 'hi', from: me, wants, ask: true })
-    election = elect(name, me, post, timers, () => {
+    election = elect(name, me, post, options.timers ?? (globalThis as unknown as Timers), () => {
       start()
       return stepDown
     })
   }
 
   function leave(): void {
-    post({ t: 'bye', from: me, lead: leading !== undefined })
+    post({ t: 'bye', from: me, lead: conn !== undefined })
     election?.stop()
     election = undefined
   }
 
   channel.onmessage = ({ data: m }: MessageEvent<Relay>) => {
-    if (state === 'closed') return
     if (m.t === 'hi') {
       others.set(m.from, m.wants)
       if (m.ask) post({ t: 'hi', from: me, wants })
-      if (leading) {
+      if (conn) {
         resync()
-        post({ t: 's', s: state, tr: transport, pos: cursor.id })
+        post({ t: 's', s: tab.state, pos })
       }
     } else if (m.t === 'bye') {
       others.delete(m.from)
       resync()
-    } else if (m.t === 'a') deliver(m.a, m.pos)
-    else if (m.t === 's' && !leading) {
-      transport = m.tr
-      if (m.pos !== undefined) cursor.move(m.pos)
-      if (m.s === 'closed') close()
+    } else if (m.t === 'm') deliver(m.m, m.pos)
+    else if (m.t === 's' && !conn) {
+      if (m.pos !== undefined) pos = m.pos
+      if (m.s === 'closed') tab.close()
       else setState(m.s)
-    } else if (m.t === 'ack') leading?.hooks.ack?.(m.id)
-    else if (m.t === 'rc') leading?.core.reconnect()
+    } else if (m.t === 'rc') conn?.core.reconnect()
     election?.hear(m)
   }
 
-  // A hidden page leaves (and comes back from the back/forward cache); a frozen leader
-  // hands the stream over but stays a member, so what is relayed meanwhile waits for it.
-  const onHide = () => leave()
-  const onShow = (event: Event) => (event as PageTransitionEvent).persisted && join()
-  const onFreeze = () => {
-    if (!leading) return
-    election?.stop()
-    election = undefined
-  }
+  // A hidden page leaves, and joins again if it comes back (back/forward cache). A frozen
+  // leader hands the stream over but stays a member, so what is relayed meanwhile waits for it.
   const doc = globalThis.document
-  globalThis.addEventListener?.('pagehide', onHide)
-  globalThis.addEventListener?.('pageshow', onShow)
-  doc?.addEventListener('freeze', onFreeze)
-  doc?.addEventListener('resume', join)
-
-  function close(): void {
-    if (state === 'closed') return
-    leave()
-    setState('closed')
-    channel.close()
-    listeners.clear()
-    stateListeners.clear()
-    globalThis.removeEventListener?.('pagehide', onHide)
-    globalThis.removeEventListener?.('pageshow', onShow)
-    doc?.removeEventListener('freeze', onFreeze)
-    doc?.removeEventListener('resume', join)
-    options.signal?.removeEventListener('abort', close)
+  const lifecycle = [
+    [globalThis, 'pagehide', leave],
+    [globalThis, 'pageshow', join],
+    [
+      doc,
+      'freeze',
+      () => {
+        if (!conn) return
+        election?.stop()
+        election = undefined
+      },
+    ],
+    [doc, 'resume', join],
+  ] as const
+  const listen = (on: boolean) => {
+    for (const [target, type, fn] of lifecycle) target?.[on ? 'addEventListener' : 'removeEventListener']?.(type, fn)
   }
 
-  function on(type: string, listener: AnyListener): () => void {
-    const key = keyOf(type)
-    let set = listeners.get(key)
-    if (set === undefined) {
-      set = new Set()
-      listeners.set(key, set)
-    }
-    set.add(listener)
-    return () => off(type, listener)
-  }
-
-  function off(type: string, listener: AnyListener): void {
-    const key = keyOf(type)
-    const set = listeners.get(key)
-    set?.delete(listener)
-    if (set?.size === 0) listeners.delete(key)
-  }
-
-  const client = {
-    on,
-    off,
-    once(type: string, listener: AnyListener) {
-      const remove = on(type, (a, b) => {
-        remove()
-        listener(a, b)
-      })
-      return remove
-    },
-    onState(listener: (state: ClientState) => void) {
-      stateListeners.add(listener)
-      return () => {
-        stateListeners.delete(listener)
-      }
-    },
+  const { close, update } = tab
+  Object.assign(tab, {
     update(changes: ClientUpdate) {
+      update(changes)
       wants = {
         ...wants,
         topics: changes.topics ?? wants.topics,
@@ -315,24 +242,23 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
       resync()
     },
     reconnect() {
-      if (leading) leading.core.reconnect()
+      if (conn) conn.core.reconnect()
       else post({ t: 'rc' })
     },
-    close,
-    get state() {
-      return state
+    close() {
+      if (tab.state === 'closed') return
+      leave()
+      channel.close()
+      listen(false)
+      options.signal?.removeEventListener('abort', tab.close)
+      close()
     },
-    get lastEventId() {
-      return cursor.id
-    },
-    get transport() {
-      return transport
-    },
-  }
-  if (options.signal?.aborted) close()
+  })
+  if (options.signal?.aborted) tab.close()
   else {
-    options.signal?.addEventListener('abort', close)
+    options.signal?.addEventListener('abort', tab.close)
+    listen(true)
     join()
   }
-  return client as unknown as Client<Events>
+  return tab
 }
