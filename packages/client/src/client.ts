@@ -65,6 +65,9 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * rt.on('reset', () => refetchEverything())
  * ```
  */
+export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events>
+/** @internal Driven by `@rt/client/share`. */
+export function createClient<Events extends EventMap = EventMap>(options: ClientOptions, hooks: Hooks): Client<Events>
 export function createClient<Events extends EventMap = EventMap>(
   options: ClientOptions,
   hooks?: Hooks,

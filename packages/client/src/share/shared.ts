@@ -69,7 +69,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Shared
   )
   const name = `rt:${share === true ? '' : share}|${urls.join(' ')}`
   // Oldest first, so the fallback election keeps the tab that has led longest.
-  const me = Date.now().toString(36) + Math.random().toString(36).slice(2)
+  const me = String(Date.now() + Math.random())
   const channel = new BroadcastChannel(name)
   /** The other tabs and what they ask for. */
   const others = new Map<string, Wants>()
