@@ -65,9 +65,12 @@ const PACKAGES: readonly PackageCheck[] = [
   },
   {
     dir: 'packages/client',
-    exports: { '.': ['createClient', 'RtError', 'isRtError'] },
+    exports: {
+      '.': ['createClient', 'RtError', 'isRtError'],
+      './share': ['createClient', 'RtError', 'isRtError'],
+    },
     // Browsers, workers and Node alike.
-    neutral: ['dist/index.js', 'dist/index.cjs'],
+    neutral: ['dist/index.js', 'dist/index.cjs', 'dist/share/index.js', 'dist/share/index.cjs'],
   },
 ]
 

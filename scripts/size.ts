@@ -1,6 +1,7 @@
 /**
- * `npm run size`: the browser bundle of `createClient` (with eventsource-parser), minified
- * and gzipped, as an app's bundler would ship it. Fails when it passes the limit.
+ * `npm run size`: the browser bundles of `createClient` (with eventsource-parser) from
+ * `@rt/client` and from `@rt/client/share`, minified and gzipped, as an app's bundler
+ * would ship them. Fails when one passes its limit.
  */
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -8,6 +9,8 @@ import { build } from 'esbuild'
 
 /** The most the gzipped client may weigh. */
 export const CLIENT_LIMIT = 5 * 1024
+/** The most the gzipped client with tab sharing (`@rt/client/share`) may weigh. */
+export const SHARE_LIMIT = 6 * 1024
 
 export interface BundleSize {
   readonly minified: number
@@ -16,11 +19,11 @@ export interface BundleSize {
 }
 
 /** Bundles `createClient` from the client's sources for browsers, minified, and measures it. */
-export async function measureClient(): Promise<BundleSize> {
+export async function measureClient(entry: 'index' | 'share/index' = 'index'): Promise<BundleSize> {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const result = await build({
     stdin: {
-      contents: "export { createClient } from './packages/client/src/index.ts'",
+      contents: `export { createClient } from './packages/client/src/${entry}.ts'`,
       resolveDir: root,
       loader: 'ts',
     },
@@ -37,13 +40,16 @@ export async function measureClient(): Promise<BundleSize> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { minified, gzipped } = await measureClient()
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(2)} KiB`
-  console.log(
-    `@rt/client createClient: ${kib(minified)} minified, ${kib(gzipped)} gzipped (limit ${kib(CLIENT_LIMIT)})`,
-  )
-  if (gzipped > CLIENT_LIMIT) {
-    console.error(`over the limit by ${gzipped - CLIENT_LIMIT} bytes`)
-    process.exitCode = 1
+  for (const [name, entry, limit] of [
+    ['@rt/client', 'index', CLIENT_LIMIT],
+    ['@rt/client/share', 'share/index', SHARE_LIMIT],
+  ] as const) {
+    const { minified, gzipped } = await measureClient(entry)
+    console.log(`${name} createClient: ${kib(minified)} minified, ${kib(gzipped)} gzipped (limit ${kib(limit)})`)
+    if (gzipped > limit) {
+      console.error(`over the limit by ${gzipped - limit} bytes`)
+      process.exitCode = 1
+    }
   }
 }

@@ -5,7 +5,7 @@
  * A missing binary is a failure with instructions, never a silent skip: CI installs it.
  */
 import { existsSync } from 'node:fs'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core'
 
 /** Where Chromium lives; `RT_CHROMIUM` overrides the Debian path. */
 export const CHROMIUM_PATH = process.env.RT_CHROMIUM ?? '/usr/bin/chromium'
@@ -31,7 +31,9 @@ export interface OpenedPage {
 export interface Chromium {
   readonly browser: Browser
   /** Opens `url` in a fresh context (no shared cookies or cache) and waits for `load`. */
-  open(url: string): Promise<OpenedPage>
+  open(url: string, options?: BrowserContextOptions): Promise<OpenedPage>
+  /** A fresh context for several pages that share storage, locks and channels (tabs of one browser). */
+  context(options?: BrowserContextOptions): Promise<BrowserContext>
   /** Closes every page and context this session opened, then the browser. */
   close(): Promise<void>
 }
@@ -58,8 +60,13 @@ export async function launchChromium(): Promise<Chromium> {
   const contexts = new Set<BrowserContext>()
   return {
     browser,
-    async open(url) {
-      const context = await browser.newContext()
+    async context(options) {
+      const context = await browser.newContext(options)
+      contexts.add(context)
+      return context
+    },
+    async open(url, options) {
+      const context = await browser.newContext(options)
       contexts.add(context)
       const page = await context.newPage()
       const problems: string[] = []

@@ -15,6 +15,16 @@ import { createSseReader } from './sse-reader.js'
 import { openStore, storeKey } from './storage.js'
 import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
 
+/**
+ * How `@rt/client/share` drives clients; not part of the public API. `tap` sees each
+ * message the client acted on (the shared connection relays it); `drive` replaces the
+ * transport loop with messages fed in and states set from outside (a tab that follows).
+ */
+export interface Hooks {
+  tap?(message: Message): void
+  drive?(receive: (message: Message) => void, setState: (state: ClientState) => void): void
+}
+
 /** How one attempt (an SSE stream, or a run of long-poll requests) ended. */
 interface Outcome {
   /** It got as far as `rt.connected` (or a long-poll answer). */
@@ -54,7 +64,13 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * rt.on('reset', () => refetchEverything())
  * ```
  */
-export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events> {
+export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events>
+/** @internal Driven by `@rt/client/share`. */
+export function createClient<Events extends EventMap = EventMap>(options: ClientOptions, hooks: Hooks): Client<Events>
+export function createClient<Events extends EventMap = EventMap>(
+  options: ClientOptions,
+  hooks?: Hooks,
+): Client<Events> {
   const { minRetryMs, maxRetryMs, connectTimeoutMs, pollTimeoutMs, fallbackAfter, ...settings } = readSettings(options)
   const timers = options.timers ?? defaultTimers
   const random = options.random ?? Math.random
@@ -137,6 +153,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
     } else if (action?.kind === 'reset') emit(RESET, action.info)
     else if (action?.kind === 'presence') emit(PRESENCE, action.info)
     save()
+    if (action) hooks?.tap?.(message)
     return action
   }
 
@@ -459,7 +476,8 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
   else {
     options.signal?.addEventListener('abort', close)
     if (acks) globalThis.addEventListener?.('pagehide', flushAcks)
-    run().catch((error: unknown) => report(error))
+    if (hooks?.drive) hooks.drive(receive, setState)
+    else run().catch((error: unknown) => report(error))
   }
   return client as unknown as Client<Events>
 }

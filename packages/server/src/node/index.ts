@@ -1,11 +1,10 @@
 /**
- * `@rt/server/node`: serve a hub from `node:http`, Express, Koa or anything that hands out
- * Node's `IncomingMessage` and `ServerResponse`.
+ * `@rt/server/node`: serve a hub from `node:http`, `node:http2` (TLS or cleartext h2c),
+ * Express, Koa or anything that hands out Node's `IncomingMessage` and `ServerResponse`.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HealthOptions, type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
-import { fromNodeRequest } from './request.js'
+import { fromNodeRequest, type NodeRequest, type NodeResponse } from './request.js'
 import { sendNodeResponse } from './response.js'
 
 /** What the node adapter needs from a hub. */
@@ -17,7 +16,7 @@ export interface HandlesRequests {
  * A Node request handler; also valid Express middleware. It never rejects: an unexpected
  * error goes to `next` when given (Express), or answers 500.
  */
-export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>
+export type NodeHandler = (req: NodeRequest, res: NodeResponse, next?: (error?: unknown) => void) => Promise<void>
 
 /**
  * Serves the hub's stream endpoint.
@@ -25,6 +24,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * @example
  * ```ts
  * http.createServer(toNodeHandler(hub)).listen(3000)      // node:http
+ * http2.createSecureServer({ key, cert, allowHTTP1: true }, toNodeHandler(hub)).listen(443) // HTTP/2
  * app.get('/events', toNodeHandler(hub))                  // Express 5
  * router.get('/events', (ctx) => { ctx.respond = false; return handler(ctx.req, ctx.res) }) // Koa
  * ```
@@ -55,7 +55,7 @@ export function toNodeHandler(hub: HandlesRequests): NodeHandler {
 export function healthHandler(
   hub: { stats(): HubStats },
   options?: HealthOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): (req: NodeRequest, res: NodeResponse) => void {
   return (_req, res) => {
     const { status, report } = healthReport(hub, options)
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
@@ -63,4 +63,4 @@ export function healthHandler(
   }
 }
 
-export { fromNodeRequest, sendNodeResponse }
+export { fromNodeRequest, type NodeRequest, type NodeResponse, sendNodeResponse }

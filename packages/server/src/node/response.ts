@@ -1,12 +1,21 @@
+/** Writes the hub's answers to a Node response: HTTP/1.x straight to the socket, HTTP/2 through its stream. */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HubResponse, StreamHandle, StreamSink } from '../index.js'
+import { isGone, type NodeResponse } from './request.js'
 
 const EMPTY = new Uint8Array(0)
 
-/** Writes through the response: HTTP/2, pipelined requests, anything unusual. */
+/**
+ * Writes through the response: HTTP/2 (one stream of a multiplexed connection, where
+ * the socket is shared and connection headers are illegal), pipelined requests, anything unusual.
+ */
 class ResponseSink implements StreamSink {
-  constructor(private readonly res: ServerResponse) {}
+  // Both responses write alike; their overloads differ only in what rt never passes.
+  private readonly res: ServerResponse
+  constructor(res: NodeResponse) {
+    this.res = res as ServerResponse
+  }
   write(chunk: Uint8Array): void {
     this.res.write(chunk)
   }
@@ -56,7 +65,13 @@ class SocketSink implements StreamSink {
   }
 }
 
-function openSink(res: ServerResponse, status: number, headers: Readonly<Record<string, string>>): StreamSink {
+function openSink(res: NodeResponse, status: number, headers: Readonly<Record<string, string>>): StreamSink {
+  if ('stream' in res) {
+    res.writeHead(status, headers)
+    // Sends the HEADERS frame now (Node's typings omit it on HTTP/2 responses).
+    ;(res as unknown as ServerResponse).flushHeaders()
+    return new ResponseSink(res)
+  }
   const socket = res.socket
   // Not when middleware chose its own framing: raw bytes under a chunked header corrupt the body.
   const direct = socket !== null && res.req.httpVersionMajor === 1 && !res.hasHeader('transfer-encoding')
@@ -73,18 +88,19 @@ function openSink(res: ServerResponse, status: number, headers: Readonly<Record<
 }
 
 /** Writes the hub's answer to a Node response, streaming when the hub accepted a subscription. */
-export function sendNodeResponse(response: HubResponse, res: ServerResponse): void {
+export function sendNodeResponse(response: HubResponse, res: NodeResponse): void {
   if (response.kind === 'response') {
-    if (res.headersSent || res.destroyed) return
+    if (res.headersSent || isGone(res)) return
     res.writeHead(response.status, response.headers)
     res.end(response.body)
     return
   }
-  if (res.destroyed) {
+  if (isGone(res)) {
     response.cancel()
     return
   }
-  // Each event is one small write; send it now rather than waiting to fill a packet.
+  // Each event is one small write; send it now rather than waiting to fill a packet. (On
+  // HTTP/2 this reaches the session's socket, shared by every stream of the connection.)
   res.socket?.setNoDelay(true)
   let sink: StreamSink
   try {
