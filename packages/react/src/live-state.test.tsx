@@ -6,10 +6,12 @@
  * once; the same when the position is evicted mid-stream (`rt.reset`, a new snapshot).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { memoryLog } from '@rt/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import fc from 'fast-check'
+import { hydrateRoot } from 'react-dom/client'
+import { renderToString } from 'react-dom/server'
 import { afterEach, expect, test } from 'vitest'
-import { memoryLog } from '@rt/server'
 import { moveHappyDomTo, type ServedHub, serveHub } from '../test/hub.js'
 import { RealtimeProvider } from './provider.js'
 import type { LiveSnapshot } from './types.js'
@@ -136,7 +138,10 @@ async function settle(app: App): Promise<void> {
 }
 
 const ops = fc.array(
-  fc.record({ kind: fc.constantFrom('item.saved' as const, 'item.removed' as const), n: fc.integer({ min: 0, max: 6 }) }),
+  fc.record({
+    kind: fc.constantFrom('item.saved' as const, 'item.removed' as const),
+    n: fc.integer({ min: 0, max: 6 }),
+  }),
   { maxLength: 6 },
 )
 
@@ -202,4 +207,54 @@ test('an evicted position mid-stream takes a new snapshot and ends in the server
     }),
     { numRuns: 6 },
   )
+})
+
+test('a snapshot rendered on the server hydrates and continues from its cursor, with no refetch', async () => {
+  const app = await startApp()
+  await app.write({ kind: 'item.saved', n: 1 })
+  const cursor = app.served.hub.head()
+  const initial: LiveSnapshot<Items> = { data: [1], cursor }
+  // Published after the server rendered: must arrive through the cursor, once.
+  await app.write({ kind: 'item.saved', n: 2 })
+  const applied = new Map<string, number>()
+  function Items() {
+    const { data, status } = useLiveState<Items, Events, 'item.saved' | 'item.removed'>({
+      key: 'items',
+      topics: ['items'],
+      types: ['item.saved', 'item.removed'],
+      initial,
+      snapshot: () => {
+        throw new Error('no snapshot expected after hydration')
+      },
+      apply(items, event) {
+        applied.set(event.id, (applied.get(event.id) ?? 0) + 1)
+        return [...items.filter((n) => n !== event.data.n), event.data.n].sort((a, b) => a - b)
+      },
+    })
+    return (
+      <p>
+        <span data-testid="status">{status}</span>
+        <span data-testid="items">{data?.join(',')}</span>
+      </p>
+    )
+  }
+  const tree = (
+    <RealtimeProvider options={{ url: app.served.url }}>
+      <Items />
+    </RealtimeProvider>
+  )
+  const container = document.createElement('div')
+  container.innerHTML = renderToString(tree)
+  document.body.append(container)
+  expect(text('items')).toBe('1')
+  const errors: unknown[] = []
+  const root = hydrateRoot(container, tree, { onRecoverableError: (error) => errors.push(error) })
+  await waitFor(() => expect(text('items')).toBe('1,2'))
+  await settle(app)
+  expect(text('items')).toBe('1,2,1000')
+  expect([...applied.values()]).toEqual([1, 1])
+  expect(app.snapshots).toBe(0)
+  expect(errors).toEqual([])
+  act(() => root.unmount())
+  container.remove()
 })
