@@ -52,16 +52,43 @@ function Latest({ topic, id = 'latest' }: { topic: string; id?: string }) {
   return <span data-testid={id}>{latest?.data.text ?? 'none'}</span>
 }
 
+function List() {
+  const list = useEventList<Events, 'note.new'>('note.new', { max: 3 })
+  return <span data-testid="list">{list.map((event) => event.data.text).join(',')}</span>
+}
+
+function Counter({ calls }: { calls: string[] }) {
+  const [count, setCount] = useState(0)
+  useTopics(['news'])
+  // A fresh closure each render: it must see the current `count`, without resubscribing.
+  useEvent<Events, 'note.new'>('note.new', (note) => {
+    calls.push(`${note.text}@${count}`)
+    setCount(count + 1)
+  })
+  return <span data-testid="count">{count}</span>
+}
+
+function Tree({ url, topics }: { url: string; topics: readonly string[] }) {
+  return (
+    <RealtimeProvider options={{ url }}>
+      <State />
+      {topics.map((topic) => (
+        <Latest key={topic} topic={topic} id={topic} />
+      ))}
+    </RealtimeProvider>
+  )
+}
+
+function Online() {
+  return <span data-testid="online">{usePresence('room').join(',')}</span>
+}
+
 function State() {
   return <span data-testid="state">{useConnectionState()}</span>
 }
 
 test('an event published on the server renders, and the list keeps the newest `max`', async () => {
   const { hub, url } = await start()
-  function List() {
-    const list = useEventList<Events, 'note.new'>('note.new', { max: 3 })
-    return <span data-testid="list">{list.map((event) => event.data.text).join(',')}</span>
-  }
   render(
     <RealtimeProvider options={{ url, topics: ['news'] }}>
       <State />
@@ -80,20 +107,10 @@ test('an event published on the server renders, and the list keeps the newest `m
 test('a handler with a new identity every render is called as it is now, on the same connection', async () => {
   const served = await start()
   const calls: string[] = []
-  function Counter() {
-    const [count, setCount] = useState(0)
-    useTopics(['news'])
-    // A fresh closure each render: it must see the current `count`, without resubscribing.
-    useEvent<Events, 'note.new'>('note.new', (note) => {
-      calls.push(`${note.text}@${count}`)
-      setCount(count + 1)
-    })
-    return <span data-testid="count">{count}</span>
-  }
   render(
     <RealtimeProvider options={{ url: served.url }}>
       <State />
-      <Counter />
+      <Counter calls={calls} />
     </RealtimeProvider>,
   )
   await waitFor(() => expect(text('state')).toBe('open'))
@@ -128,26 +145,16 @@ test('StrictMode opens exactly one connection, and useTopics in two components s
 
 test('unmounting a topic narrows the connection; unmounting the last closes it; unmounting the provider cleans up', async () => {
   const served = await start()
-  function Tree({ topics }: { topics: readonly string[] }) {
-    return (
-      <RealtimeProvider options={{ url: served.url }}>
-        <State />
-        {topics.map((topic) => (
-          <Latest key={topic} topic={topic} id={topic} />
-        ))}
-      </RealtimeProvider>
-    )
-  }
-  const view = render(<Tree topics={['a', 'b']} />)
+  const view = render(<Tree url={served.url} topics={['a', 'b']} />)
   await waitFor(() => expect(served.hub.stats().topics).toEqual({ a: 1, b: 1 }))
-  view.rerender(<Tree topics={['a']} />)
+  view.rerender(<Tree url={served.url} topics={['a']} />)
   await waitFor(() => expect(served.hub.stats().topics).toEqual({ a: 1 }))
   expect(served.hub.stats().connections).toBe(1)
   // No topic wanted: the server would refuse a stream with none, so the client closes.
-  view.rerender(<Tree topics={[]} />)
+  view.rerender(<Tree url={served.url} topics={[]} />)
   await waitFor(() => expect(text('state')).toBe('idle'))
   await waitFor(() => expect(served.hub.stats().connections).toBe(0))
-  view.rerender(<Tree topics={['c']} />)
+  view.rerender(<Tree url={served.url} topics={['c']} />)
   await waitFor(() => expect(served.hub.stats().topics).toEqual({ c: 1 }))
   view.unmount()
   await waitFor(() => expect(served.hub.stats().connections).toBe(0))
@@ -156,9 +163,6 @@ test('unmounting a topic narrows the connection; unmounting the last closes it; 
 
 test('usePresence lists who is connected to a topic', async () => {
   const served = await start()
-  function Online() {
-    return <span data-testid="online">{usePresence('room').join(',')}</span>
-  }
   render(
     <RealtimeProvider options={{ url: served.url, headers: { 'x-user': 'ada' } }}>
       <Online />

@@ -100,30 +100,38 @@ async function startApp(capacity = 10_000): Promise<App> {
   return app
 }
 
-/** Renders the live list; `applied` counts `apply` calls per event id. */
+const fetchSnapshot = () => fetch('/snapshot').then((res) => res.json() as Promise<LiveSnapshot<Items>>)
+
+/** The live list; `applied` counts `apply` calls per event id. */
+function ItemList(props: {
+  applied: Map<string, number>
+  snapshot: () => Promise<LiveSnapshot<Items>>
+  initial?: LiveSnapshot<Items>
+}) {
+  const { data, status } = useLiveState<Items, Events, 'item.saved' | 'item.removed'>({
+    key: 'items',
+    topics: ['items'],
+    types: ['item.saved', 'item.removed'],
+    initial: props.initial,
+    snapshot: props.snapshot,
+    apply(items, event) {
+      props.applied.set(event.id, (props.applied.get(event.id) ?? 0) + 1)
+      const rest = items.filter((n) => n !== event.data.n)
+      return event.type === 'item.saved' ? [...rest, event.data.n].sort((a, b) => a - b) : rest
+    },
+  })
+  return (
+    <p>
+      <span data-testid="status">{status}</span>
+      <span data-testid="items">{data?.join(',') ?? ''}</span>
+    </p>
+  )
+}
+
 function renderItems(app: App, applied: Map<string, number>): void {
-  function Items() {
-    const { data, status } = useLiveState<Items, Events, 'item.saved' | 'item.removed'>({
-      key: 'items',
-      topics: ['items'],
-      types: ['item.saved', 'item.removed'],
-      snapshot: () => fetch('/snapshot').then((res) => res.json() as Promise<LiveSnapshot<Items>>),
-      apply(items, event) {
-        applied.set(event.id, (applied.get(event.id) ?? 0) + 1)
-        const rest = items.filter((n) => n !== event.data.n)
-        return event.type === 'item.saved' ? [...rest, event.data.n].sort((a, b) => a - b) : rest
-      },
-    })
-    return (
-      <p>
-        <span data-testid="status">{status}</span>
-        <span data-testid="items">{data?.join(',') ?? ''}</span>
-      </p>
-    )
-  }
   render(
     <RealtimeProvider options={{ url: app.served.url, maxRetryMs: 200 }}>
-      <Items />
+      <ItemList applied={applied} snapshot={fetchSnapshot} />
     </RealtimeProvider>,
   )
 }
@@ -217,30 +225,10 @@ test('a snapshot rendered on the server hydrates and continues from its cursor, 
   // Published after the server rendered: must arrive through the cursor, once.
   await app.write({ kind: 'item.saved', n: 2 })
   const applied = new Map<string, number>()
-  function Items() {
-    const { data, status } = useLiveState<Items, Events, 'item.saved' | 'item.removed'>({
-      key: 'items',
-      topics: ['items'],
-      types: ['item.saved', 'item.removed'],
-      initial,
-      snapshot: () => {
-        throw new Error('no snapshot expected after hydration')
-      },
-      apply(items, event) {
-        applied.set(event.id, (applied.get(event.id) ?? 0) + 1)
-        return [...items.filter((n) => n !== event.data.n), event.data.n].sort((a, b) => a - b)
-      },
-    })
-    return (
-      <p>
-        <span data-testid="status">{status}</span>
-        <span data-testid="items">{data?.join(',')}</span>
-      </p>
-    )
-  }
+  const noSnapshot = () => Promise.reject(new Error('no snapshot expected after hydration'))
   const tree = (
     <RealtimeProvider options={{ url: app.served.url }}>
-      <Items />
+      <ItemList applied={applied} snapshot={noSnapshot} initial={initial} />
     </RealtimeProvider>
   )
   const container = document.createElement('div')

@@ -13,6 +13,47 @@ import type { LiveSnapshot } from './types.js'
 type Events = { 'item.saved': { n: number } }
 const rt = createRealtimeHooks<Events>()
 
+function Page({
+  initial,
+  snapshot,
+}: {
+  initial: LiveSnapshot<number[]>
+  snapshot: () => Promise<LiveSnapshot<number[]>>
+}) {
+  rt.useTopics(['items'])
+  rt.useEvent('item.saved', () => {})
+  const state = rt.useConnectionState()
+  const latest = rt.useLatestEvent('item.saved')
+  const list = rt.useEventList('item.saved', { max: 5 })
+  const online = rt.usePresence('items')
+  const realtime = rt.useRealtime()
+  useQueryEvents<number[], Events, 'item.saved'>({
+    queryKey: ['items'],
+    types: ['item.saved'],
+    update: (items, event) => [...items, event.data.n],
+  })
+  const live = rt.useLiveState({
+    key: 'items',
+    topics: ['items'],
+    types: ['item.saved'],
+    initial,
+    snapshot,
+    apply: (items, event) => [...items, event.data.n],
+  })
+  return (
+    <main>
+      <p id="state">{state}</p>
+      <p id="latest">{latest?.data.n ?? 'none'}</p>
+      <p id="list">{list.length}</p>
+      <p id="online">{online.length}</p>
+      <p id="client">{realtime.client === undefined ? 'no client' : 'client'}</p>
+      <p id="live">
+        {live.status}:{live.data?.join(',')}
+      </p>
+    </main>
+  )
+}
+
 const servers: ServedHub<Events>[] = []
 afterEach(async () => {
   for (const served of servers.splice(0)) await served.close()
@@ -29,48 +70,16 @@ test('a tree with every hook renders on the server with no connection and the in
   const initial: LiveSnapshot<number[]> = { data: [1, 2, 3], cursor: served.hub.head() }
   let snapshots = 0
 
-  function Page() {
-    rt.useTopics(['items'])
-    rt.useEvent('item.saved', () => {})
-    const state = rt.useConnectionState()
-    const latest = rt.useLatestEvent('item.saved')
-    const list = rt.useEventList('item.saved', { max: 5 })
-    const online = rt.usePresence('items')
-    const realtime = rt.useRealtime()
-    useQueryEvents<number[], Events, 'item.saved'>({
-      queryKey: ['items'],
-      types: ['item.saved'],
-      update: (items, event) => [...items, event.data.n],
-    })
-    const live = rt.useLiveState({
-      key: 'items',
-      topics: ['items'],
-      types: ['item.saved'],
-      initial,
-      snapshot: async () => {
-        snapshots++
-        return initial
-      },
-      apply: (items, event) => [...items, event.data.n],
-    })
-    return (
-      <main>
-        <p id="state">{state}</p>
-        <p id="latest">{latest?.data.n ?? 'none'}</p>
-        <p id="list">{list.length}</p>
-        <p id="online">{online.length}</p>
-        <p id="client">{realtime.client === undefined ? 'no client' : 'client'}</p>
-        <p id="live">
-          {live.status}:{live.data?.join(',')}
-        </p>
-      </main>
-    )
-  }
-
   const html = renderToString(
     <QueryClientProvider client={new QueryClient()}>
       <rt.RealtimeProvider options={{ url: served.url, topics: ['items'] }}>
-        <Page />
+        <Page
+          initial={initial}
+          snapshot={async () => {
+            snapshots++
+            return initial
+          }}
+        />
       </rt.RealtimeProvider>
     </QueryClientProvider>,
   )

@@ -54,7 +54,6 @@ export function useQueryEvents<
   const latest = useLatest(options)
   useTopics(options.topics ?? [])
   const identity = JSON.stringify([options.queryKey, options.types])
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the key and types are compared by their JSON
   useEffect(() => {
     const [queryKey, types] = JSON.parse(identity) as [QueryKey, Type[]]
     const filters = { queryKey, exact: true }
