@@ -102,7 +102,8 @@ function TodoList({ received }: { received: Todo[] }) {
     queryKey: ['todos'],
     topics: ['todos'],
     types: ['todo.saved'],
-    update: (list, event) => [...list.filter((todo) => todo.id !== event.data.id), event.data].sort((a, b) => a.id - b.id),
+    update: (list, event) =>
+      [...list.filter((todo) => todo.id !== event.data.id), event.data].sort((a, b) => a.id - b.id),
   })
   return <span data-testid="todos">{todos.data?.map((todo) => todo.title).join(',') ?? 'loading'}</span>
 }
