@@ -124,7 +124,7 @@ describe('the TanStack Query bridge', () => {
       queryKey: ['messages'],
       types: ['message.new'],
       // @ts-expect-error update must return the cached data's type
-      update: (messages, event) => event.data,
+      update: (_messages, event) => event.data,
     })
     query.useQueryEvents({
       queryKey: ['messages'],
