@@ -92,7 +92,7 @@ export function useQueryEvents<
     return () => {
       for (const off of offs) off()
     }
-  }, [store, queryClient, identity, latest])
+  }, [store, queryClient, identity])
 }
 
 function hashOf(queryClient: ReturnType<typeof useQueryClient>, queryKey: QueryKey): string | undefined {
