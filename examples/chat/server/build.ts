@@ -1,0 +1,46 @@
+/**
+ * Builds the UI with Vite when a source is newer than the last build, so a fresh clone
+ * works with `npm run demo` alone and later starts take no build time.
+ * @module
+ */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** Newest modification time under `path` (a file or a folder), skipping node_modules. */
+function newest(path: string): number {
+  let stat: ReturnType<typeof statSync>
+  try {
+    stat = statSync(path)
+  } catch {
+    return 0
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs
+  let latest = 0
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name === 'dist') continue
+    latest = Math.max(latest, newest(join(path, name)))
+  }
+  return latest
+}
+
+export async function buildUi(root: string, outDir: string): Promise<void> {
+  const packages = join(root, '..', '..', 'packages')
+  const sources = [
+    join(root, 'web'),
+    join(root, 'shared'),
+    join(root, 'index.html'),
+    join(root, 'vite.config.ts'),
+    join(packages, 'react', 'src'),
+    join(packages, 'client', 'src'),
+    join(packages, 'protocol', 'src'),
+  ]
+  const built = newest(join(outDir, 'index.html'))
+  if (built > 0 && sources.every((source) => newest(source) < built)) return
+  const { build } = await import('vite')
+  await build({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+  })
+}
