@@ -5,7 +5,7 @@
 import { defineConfig, type Options } from 'tsup'
 import { entriesOf } from './tsup-entries.js'
 
-export function packageConfig(packageDir: string, options: Pick<Options, 'target' | 'external'>) {
+export function packageConfig(packageDir: string, options: Pick<Options, 'target' | 'external' | 'banner'>) {
   return defineConfig({
     entry: entriesOf(packageDir),
     format: ['esm', 'cjs'],

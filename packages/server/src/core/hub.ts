@@ -42,6 +42,26 @@ export interface Hub<Events extends EventMap = EventMap, Id extends Identity = I
   /** Counters and gauges, for dashboards and health probes. */
   stats(): HubStats
   /**
+   * The log position every event logged so far is at or before: the id of the newest
+   * event, or the log's origin while it is empty (an id no event has, from which a client
+   * receives every event). A client that resumes from it (`lastEventId`) receives exactly
+   * the events logged after this call.
+   *
+   * Return it beside a snapshot of your data, read BEFORE the data: a change made while
+   * the data is read is then also replayed after it, never lost, so the function that
+   * applies events must tolerate seeing such a change twice (an upsert by id, not a push).
+   *
+   * @example
+   * ```ts
+   * app.get('/api/rooms/:id/messages', async (req, res) => {
+   *   const cursor = hub.head() // first
+   *   const data = await db.messages.find({ room: req.params.id })
+   *   res.json({ data, cursor })
+   * })
+   * ```
+   */
+  head(): string
+  /**
    * Answers one request. Adapters (`@rt/server/node`, `/fetch`, `/fastify`) call this;
    * call it yourself only to write an adapter of your own.
    */
@@ -577,6 +597,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     publish,
     attach,
     stats,
+    head: () => log.head(),
     handle,
     close,
     onAck(listener) {
