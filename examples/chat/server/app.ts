@@ -73,10 +73,9 @@ export function createChatApp(options: ChatAppOptions): ChatApp {
   })
   const stopDeliveries = trackDeliveries(log, hub, service, onError)
   const snapshots = { groups: 0, messages: 0, notifications: 0 }
-  /** Read BEFORE the data, so a change made during the read is replayed, never lost. */
-  const head = (): string | null => log.head()
   const snapshot = async <T>(read: () => Promise<T>): Promise<Snapshot<T>> => {
-    const cursor = head()
+    // Read BEFORE the data, so a change made during the read is replayed, never lost.
+    const cursor = hub.head()
     return { data: await read(), cursor }
   }
 

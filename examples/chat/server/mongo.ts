@@ -6,7 +6,13 @@
  */
 import type { Source } from '@rt/server'
 import { mongoChangeStream } from '@rt/server/mongo'
-import { type ChangeStreamDocument, type Collection as MongoCollection, type Document, type Filter, MongoClient } from 'mongodb'
+import {
+  type ChangeStreamDocument,
+  type Document,
+  type Filter,
+  MongoClient,
+  type Collection as MongoCollection,
+} from 'mongodb'
 import type { ChatEvents, Group, Member, Message, Notification, User } from '../shared/types.js'
 import { eventsOf } from './events.js'
 import { type Change, type Collection, memberKey, newId, notificationKey, type Repositories } from './repos/types.js'
@@ -79,7 +85,9 @@ export async function connectMongo(uri: string): Promise<MongoChat> {
       },
       async setRole(groupId, userId, role) {
         const key = memberKey(groupId, userId)
-        return strip<Member>(await members.findOneAndUpdate({ _id: key }, { $set: { role } }, { returnDocument: 'after' }))
+        return strip<Member>(
+          await members.findOneAndUpdate({ _id: key }, { $set: { role } }, { returnDocument: 'after' }),
+        )
       },
       async advance(groupId, userId, to) {
         const max: Record<string, number> = {}
@@ -123,7 +131,13 @@ export async function connectMongo(uri: string): Promise<MongoChat> {
           .limit(limit + 1)
           .toArray()
         const more = docs.length > limit
-        return { messages: docs.slice(0, limit).reverse().map((d) => strip<Message>(d) as Message), more }
+        return {
+          messages: docs
+            .slice(0, limit)
+            .reverse()
+            .map((d) => strip<Message>(d) as Message),
+          more,
+        }
       },
       lastSeq: async (groupId) => (await counters.findOne({ _id: groupId }))?.seq ?? 0,
       async markDeleted(groupId, id, at) {
@@ -148,7 +162,10 @@ export async function connectMongo(uri: string): Promise<MongoChat> {
           .sort({ id: -1 })
           .limit(limit + 1)
           .toArray()
-        return { items: docs.slice(0, limit).map((d) => strip<Notification>(d) as Notification), more: docs.length > limit }
+        return {
+          items: docs.slice(0, limit).map((d) => strip<Notification>(d) as Notification),
+          more: docs.length > limit,
+        }
       },
       unread: (userId) => notifications.countDocuments({ userId, readAt: { $exists: false } }),
       async markRead(userId, id, at) {

@@ -40,9 +40,10 @@ export interface ChatService {
   isMember(groupId: string, userId: string): Promise<boolean>
   groups(userId: string): Promise<GroupSummary[]>
   group(userId: string, groupId: string): Promise<GroupSummary>
+  /** `id` is for seed data only, so a restarted in-memory server keeps its groups' ids. */
   createGroup(
     actor: string,
-    input: { name: unknown; description?: unknown; members: readonly string[] },
+    input: { name: unknown; description?: unknown; members: readonly string[]; id?: string },
   ): Promise<Group>
   updateGroup(actor: string, groupId: string, input: { name?: unknown; description?: unknown }): Promise<Group>
   deleteGroup(actor: string, groupId: string): Promise<void>
@@ -168,7 +169,7 @@ export function createChatService(repos: Repositories, now: () => number = Date.
       const known = await repos.users.many(others)
       if (known.length !== others.length) throw new ChatError('bad_request', 'unknown user in members')
       const at = now()
-      const group: Group = { id: newId(at), name, description, createdBy: actor, createdAt: at }
+      const group: Group = { id: input.id ?? newId(at), name, description, createdBy: actor, createdAt: at }
       await repos.groups.insert(group)
       const join = (userId: string, role: Role): Member => ({
         groupId: group.id,

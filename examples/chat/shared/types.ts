@@ -80,7 +80,8 @@ export interface GroupSummary {
 /** A snapshot for live state: the data, and the log position it reflects. */
 export interface Snapshot<T> {
   readonly data: T
-  readonly cursor: string | null
+  /** `hub.head()`, read before the data. */
+  readonly cursor: string
 }
 
 export interface MessagePage {
