@@ -3,7 +3,7 @@
  * works with `npm run demo` alone and later starts take no build time.
  * @module
  */
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** Newest modification time under `path` (a file or a folder), skipping node_modules. */
