@@ -34,13 +34,24 @@ export async function buildUi(root: string, outDir: string): Promise<void> {
     join(packages, 'client', 'src'),
     join(packages, 'protocol', 'src'),
   ]
-  const built = newest(join(outDir, 'index.html'))
-  if (built > 0 && sources.every((source) => newest(source) < built)) return
+  const fresh = () => {
+    const built = newest(join(outDir, 'index.html'))
+    return built > 0 && sources.every((source) => newest(source) < built)
+  }
+  if (fresh()) return
+  // Built aside and swapped in, so two servers starting at once never serve half a build.
+  const aside = `${outDir}-${process.pid}`
   const { build } = await import('vite')
   await build({
     root,
     configFile: join(root, 'vite.config.ts'),
     logLevel: 'error',
-    build: { outDir, emptyOutDir: true },
+    build: { outDir: aside, emptyOutDir: true },
   })
+  if (fresh()) {
+    rmSync(aside, { recursive: true, force: true })
+    return
+  }
+  rmSync(outDir, { recursive: true, force: true })
+  renameSync(aside, outDir)
 }
