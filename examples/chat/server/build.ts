@@ -4,7 +4,7 @@
  * @module
  */
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 /** Newest modification time under `path` (a file or a folder), skipping node_modules. */
 function newest(path: string): number {
@@ -23,7 +23,9 @@ function newest(path: string): number {
   return latest
 }
 
-export async function buildUi(root: string, outDir: string): Promise<void> {
+export async function buildUi(rootDir: string, outDirGiven: string): Promise<void> {
+  const root = resolve(rootDir)
+  const outDir = resolve(outDirGiven)
   const packages = join(root, '..', '..', 'packages')
   const sources = [
     join(root, 'web'),
