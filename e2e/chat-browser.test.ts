@@ -1,13 +1,16 @@
 /**
  * The chat example in real headless Chromium, two browser contexts as two users against
  * the real server process: live messages, ticks that follow acks and reads, the bell,
- * presence, a second tab; then the network cut and the server restarted mid-session.
+ * presence, a second tab (in memory, and on MongoDB through the wire-level simulator);
+ * then the network cut and the server restarted mid-session.
  * Writes the screenshots shown in examples/chat/README.md.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { MongoClient } from 'mongodb'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { type MongoSim, startMongoSim } from '../packages/server/test/mongo-sim/index.js'
 import { CHROMIUM_PATH } from './support/browser.js'
 import {
   type ChatProcess,
@@ -99,70 +102,130 @@ async function type(page: Page, text: string): Promise<void> {
   )
 }
 
-test('two users: a live message, ticks sent -> delivered -> read, the bell, presence and a second tab', async () => {
-  const chat = await chatServer()
-  const [contextA, contextB] = [await context(1280, 800), await context(375, 740)]
-  const a = await logIn(contextA, chat.origin, 'alice')
-  const b = await logIn(contextB, chat.origin, 'bob')
-  await openGroup(b, COFFEE)
-  // B sees A online: A's connection follows every group A is in.
-  await b.waitForSelector('[data-member="alice"][data-online="yes"]', { ...WAIT, state: 'attached' })
-  const unreadBefore = await bell(a)
+/** Started by the MongoDB run only; the chat process connects to it over the wire. */
+let sim: MongoSim | undefined
+afterAll(async () => {
+  await sim?.close()
+})
 
-  // A's network is cut: B's message can only be "sent", nobody acknowledged it.
-  await contextA.setOffline(true)
-  await a.waitForSelector('[data-network="offline"]', WAIT)
-  await type(b, '@alice oat milk this time?')
-  await lastTick(b, 'sent')
+async function mongoUri(): Promise<string> {
+  sim ??= await startMongoSim()
+  const uri = new URL(sim.uri)
+  uri.pathname = `/chat_e2e_${process.pid}`
+  return uri.toString()
+}
 
-  // Back online: A's client receives and acks it -> delivered; A has not opened the group.
-  await contextA.setOffline(false)
-  await lastTick(b, 'delivered')
-  await a.waitForSelector(`[data-group="${COFFEE}"] [data-unread="1"]`, WAIT)
-  await waitForBell(a, unreadBefore + 1)
-  expect(await b.$eval('[data-open-group] .bubble-row.own:last-child [data-tick]', (n) => n.dataset.tick)).toBe(
-    'delivered',
+test.each(['memory', 'mongodb'] as const)(
+  '%s: two users, a live message, ticks sent -> delivered -> read, the bell, presence and a second tab',
+  async (mode) => {
+    const uri = mode === 'mongodb' ? await mongoUri() : undefined
+    const chat = await chatServer(uri === undefined ? {} : { env: { MONGODB_URI: uri } })
+    const [contextA, contextB] = [await context(1280, 800), await context(375, 740)]
+    const a = await logIn(contextA, chat.origin, 'alice')
+    const b = await logIn(contextB, chat.origin, 'bob')
+    await openGroup(b, COFFEE)
+    // B sees A online: A's connection follows every group A is in.
+    await b.waitForSelector('[data-member="alice"][data-online="yes"]', { ...WAIT, state: 'attached' })
+    const unreadBefore = await bell(a)
+
+    // A's network is cut: B's message can only be "sent", nobody acknowledged it.
+    await contextA.setOffline(true)
+    await a.waitForSelector('[data-network="offline"]', WAIT)
+    await type(b, '@alice oat milk this time?')
+    await lastTick(b, 'sent')
+
+    // Back online: A's client receives and acks it -> delivered; A has not opened the group.
+    await contextA.setOffline(false)
+    await lastTick(b, 'delivered')
+    await a.waitForSelector(`[data-group="${COFFEE}"] [data-unread="1"]`, WAIT)
+    await waitForBell(a, unreadBefore + 1)
+    expect(await b.$eval('[data-open-group] .bubble-row.own:last-child [data-tick]', (n) => n.dataset.tick)).toBe(
+      'delivered',
+    )
+
+    // A opens the group -> read.
+    await openGroup(a, COFFEE)
+    expect(await messageTexts(a)).toContain('@alice oat milk this time?')
+    await lastTick(b, 'read')
+    await a.waitForSelector(`[data-group="${COFFEE}"] [data-unread]`, { ...WAIT, state: 'detached' })
+
+    // A second tab of A: the same count and the same messages.
+    const a2 = await contextA.newPage()
+    await a2.goto(chat.origin)
+    await a2.waitForSelector('[data-me="alice"]', WAIT)
+    await waitForBell(a2, unreadBefore + 1)
+    await openGroup(a2, COFFEE)
+    expect(await messageTexts(a2)).toEqual(await messageTexts(a))
+
+    if (uri !== undefined) await viaChangeStream(uri, a)
+
+    // B types; A sees it. Then the screenshots of both screens.
+    await b.fill('.composer input', 'on my way')
+    await a.waitForSelector('.status.typing', WAIT)
+    await b.press('.composer input', 'Enter')
+    await a.waitForFunction(() => document.body.textContent?.includes('on my way'), undefined, WAIT)
+    await a.click('.bell')
+    await a.waitForSelector('.inbox-panel [data-notification]', WAIT)
+    if (mode === 'memory') {
+      mkdirSync(SCREENSHOTS, { recursive: true })
+      await a.screenshot({ path: join(SCREENSHOTS, 'alice-desktop.png') })
+      await b.screenshot({ path: join(SCREENSHOTS, 'bob-mobile.png') })
+    }
+
+    // The bell falls with read, and with read all, in both tabs.
+    await a.click('.inbox-panel li.unread [data-action="read"]')
+    await waitForBell(a, unreadBefore)
+    await waitForBell(a2, unreadBefore)
+    await a.click('.inbox-panel header button')
+    await waitForBell(a, 0)
+    await waitForBell(a2, 0)
+    expect(await a.$$('.inbox-panel li.unread')).toHaveLength(0)
+
+    // A leaves (its context closes): B sees A offline.
+    await b.waitForSelector('[data-member="alice"][data-online="yes"]', { ...WAIT, state: 'attached' })
+    await contextA.close()
+    await b.waitForSelector('[data-member="alice"][data-online="no"]', { ...WAIT, state: 'attached' })
+  },
+  120_000,
+)
+
+/**
+ * MongoDB mode: the chat watches its database with a change stream (seen in the
+ * simulator's command log), and a message written straight to MongoDB, past the app,
+ * reaches A's screen: events come from the change stream, not from the app.
+ */
+async function viaChangeStream(uri: string, a: Page): Promise<void> {
+  const db = new URL(uri).pathname.slice(1)
+  const streams = (sim as MongoSim).commands.filter(
+    (c) => c.db === db && c.name === 'aggregate' && JSON.stringify(c.body.pipeline).includes('$changeStream'),
   )
-
-  // A opens the group -> read.
-  await openGroup(a, COFFEE)
-  expect(await messageTexts(a)).toContain('@alice oat milk this time?')
-  await lastTick(b, 'read')
-  await a.waitForSelector(`[data-group="${COFFEE}"] [data-unread]`, { ...WAIT, state: 'detached' })
-
-  // A second tab of A: the same count and the same messages.
-  const a2 = await contextA.newPage()
-  await a2.goto(chat.origin)
-  await a2.waitForSelector('[data-me="alice"]', WAIT)
-  await waitForBell(a2, unreadBefore + 1)
-  await openGroup(a2, COFFEE)
-  expect(await messageTexts(a2)).toEqual(await messageTexts(a))
-
-  // B types; A sees it. Then the screenshots of both screens.
-  await b.fill('.composer input', 'on my way')
-  await a.waitForSelector('.status.typing', WAIT)
-  await b.press('.composer input', 'Enter')
-  await a.waitForFunction(() => document.body.textContent?.includes('on my way'), undefined, WAIT)
-  await a.click('.bell')
-  await a.waitForSelector('.inbox-panel [data-notification]', WAIT)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  await a.screenshot({ path: join(SCREENSHOTS, 'alice-desktop.png') })
-  await b.screenshot({ path: join(SCREENSHOTS, 'bob-mobile.png') })
-
-  // The bell falls with read, and with read all, in both tabs.
-  await a.click('.inbox-panel li.unread [data-action="read"]')
-  await waitForBell(a, unreadBefore)
-  await waitForBell(a2, unreadBefore)
-  await a.click('.inbox-panel header button')
-  await waitForBell(a, 0)
-  await waitForBell(a2, 0)
-  expect(await a.$$('.inbox-panel li.unread')).toHaveLength(0)
-
-  // A leaves (its context closes): B sees A offline.
-  await b.waitForSelector('[data-member="alice"][data-online="yes"]', { ...WAIT, state: 'attached' })
-  await contextA.close()
-  await b.waitForSelector('[data-member="alice"][data-online="no"]', { ...WAIT, state: 'attached' })
-}, 120_000)
+  expect(streams.length).toBeGreaterThanOrEqual(1)
+  expect(JSON.stringify(streams[0]?.body.pipeline)).toContain('"fullDocument":"updateLookup"')
+  const client = new MongoClient(uri)
+  try {
+    await client.connect()
+    const counter = await client
+      .db(db)
+      .collection<{ _id: string; seq: number }>('counters')
+      .findOneAndUpdate({ _id: COFFEE }, { $inc: { seq: 1 } }, { returnDocument: 'after' })
+    const seq = counter?.seq as number
+    const id = `direct${seq}`
+    await client.db(db).collection<{ _id: string } & Record<string, unknown>>('messages').insertOne({
+      _id: id,
+      id,
+      groupId: COFFEE,
+      seq,
+      senderId: 'bob',
+      text: 'written straight to MongoDB',
+      createdAt: Date.now(),
+    })
+  } finally {
+    await client.close()
+  }
+  await a.waitForFunction(() => document.body.textContent?.includes('written straight to MongoDB'), undefined, WAIT)
+  const getMores = (sim as MongoSim).commands.filter((c) => c.db === db && c.name === 'getMore')
+  expect(getMores.length).toBeGreaterThan(0)
+}
 
 test('resilience: 20 messages while A is offline arrive once, in order, without a refetch; a server restart resyncs', async () => {
   const chat = await chatServer()
