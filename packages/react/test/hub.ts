@@ -2,7 +2,7 @@
  * Test support: a real hub served over real HTTP on a loopback port, for the hook tests.
  */
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createHub, type EventMap, type Hub, type HubOptions } from '@rt/server'
 import { toNodeHandler } from '@rt/server/node'
@@ -15,11 +15,19 @@ export interface ServedHub<Events extends EventMap> {
   close(): Promise<void>
 }
 
-/** Starts a hub behind `node:http` at `/events`. */
-export async function serveHub<Events extends EventMap>(options: HubOptions = {}): Promise<ServedHub<Events>> {
-  const hub = createHub<Events>({ heartbeatMs: 1_000, ...options })
+/** Answers a request before the hub sees it; `false` passes it on. */
+export type Route = (req: IncomingMessage, res: ServerResponse) => boolean
+
+/** Starts a hub behind `node:http` at `/events`; `route` answers other requests (a snapshot endpoint). */
+export async function serveHub<Events extends EventMap>(
+  options: HubOptions = {},
+  route: Route = () => false,
+): Promise<ServedHub<Events>> {
+  const hub = createHub<Events>({ heartbeatMs: 1_000, retryMs: 50, ...options })
   const handler = toNodeHandler(hub)
-  const server = createServer(handler)
+  const server = createServer((req, res) => {
+    if (!route(req, res)) void handler(req, res)
+  })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`
