@@ -20,6 +20,7 @@ import {
   snapshotCounts,
   startChatProcess,
 } from './support/chat-process.js'
+import { startProxy, type TestProxy } from './support/proxies.js'
 
 const SCREENSHOTS = join(import.meta.dirname, '..', 'examples', 'chat', 'screenshots')
 const WAIT = { timeout: 20_000 }
@@ -45,6 +46,24 @@ async function chatServer(options: Parameters<typeof startChatProcess>[0] = {}):
   const chat = await startChatProcess(options)
   cleanups.push(() => chat.stop())
   return chat
+}
+
+/** A proxy in front of the chat for A, so the test can cut A's network for real. */
+async function proxyFor(chat: ChatProcess): Promise<TestProxy> {
+  const proxy = await startProxy(chat.origin)
+  cleanups.push(() => proxy.close())
+  return proxy
+}
+
+/**
+ * Cuts A's network: new requests fail (Playwright's offline mode) and the open
+ * connections die (the proxy drops them; offline mode alone leaves open streams flowing).
+ */
+async function cut(context: BrowserContext, page: Page, proxy: TestProxy): Promise<void> {
+  await context.setOffline(true)
+  proxy.drop()
+  await page.waitForSelector('[data-network="offline"]', WAIT)
+  await page.waitForSelector('[data-connection="reconnecting"]', WAIT)
 }
 
 async function context(width: number, height: number): Promise<BrowserContext> {
@@ -121,7 +140,8 @@ test.each(['memory', 'mongodb'] as const)(
     const uri = mode === 'mongodb' ? await mongoUri() : undefined
     const chat = await chatServer(uri === undefined ? {} : { env: { MONGODB_URI: uri } })
     const [contextA, contextB] = [await context(1280, 800), await context(375, 740)]
-    const a = await logIn(contextA, chat.origin, 'alice')
+    const proxy = await proxyFor(chat)
+    const a = await logIn(contextA, proxy.origin, 'alice')
     const b = await logIn(contextB, chat.origin, 'bob')
     await openGroup(b, COFFEE)
     // B sees A online: A's connection follows every group A is in.
@@ -129,8 +149,8 @@ test.each(['memory', 'mongodb'] as const)(
     const unreadBefore = await bell(a)
 
     // A's network is cut: B's message can only be "sent", nobody acknowledged it.
-    await contextA.setOffline(true)
-    await a.waitForSelector('[data-network="offline"]', WAIT)
+    await cut(contextA, a, proxy)
+    await b.waitForSelector('[data-member="alice"][data-online="no"]', { ...WAIT, state: 'attached' })
     await type(b, '@alice oat milk this time?')
     await lastTick(b, 'sent')
 
@@ -151,7 +171,7 @@ test.each(['memory', 'mongodb'] as const)(
 
     // A second tab of A: the same count and the same messages.
     const a2 = await contextA.newPage()
-    await a2.goto(chat.origin)
+    await a2.goto(proxy.origin)
     await a2.waitForSelector('[data-me="alice"]', WAIT)
     await waitForBell(a2, unreadBefore + 1)
     await openGroup(a2, COFFEE)
@@ -230,7 +250,8 @@ async function viaChangeStream(uri: string, a: Page): Promise<void> {
 test('resilience: 20 messages while A is offline arrive once, in order, without a refetch; a server restart resyncs', async () => {
   const chat = await chatServer()
   const [contextA, contextB] = [await context(1280, 800), await context(1280, 800)]
-  const a = await logIn(contextA, chat.origin, 'alice')
+  const proxy = await proxyFor(chat)
+  const a = await logIn(contextA, proxy.origin, 'alice')
   const b = await logIn(contextB, chat.origin, 'bob')
   await openGroup(a, COFFEE)
   await a.waitForSelector('[data-connection="open"]', WAIT)
@@ -238,8 +259,7 @@ test('resilience: 20 messages while A is offline arrive once, in order, without 
   const before = await messageTexts(a)
   const snapshots = await snapshotCounts(chat.origin)
 
-  await contextA.setOffline(true)
-  await a.waitForSelector('[data-network="offline"]', WAIT)
+  await cut(contextA, a, proxy)
   const burst = Array.from({ length: 20 }, (_, i) => `burst ${i + 1}`)
   for (const text of burst) await sendAs(b, COFFEE, text)
   await contextA.setOffline(false)
@@ -250,10 +270,14 @@ test('resilience: 20 messages while A is offline arrive once, in order, without 
   )
   await a.waitForSelector('[data-connection="open"]', WAIT)
   expect(await messageTexts(a)).toEqual([...before, ...burst])
+  // One more message after the reconnect: a refetch the reconnect caused would be counted by then.
+  await sendAs(b, COFFEE, 'all caught up')
+  await a.waitForFunction(() => document.body.textContent?.includes('all caught up'), undefined, WAIT)
   // Resumed from its position: not one snapshot was taken again.
   expect(await snapshotCounts(chat.origin)).toEqual(snapshots)
 
   // The server restarts and forgets everything (in-memory mode).
+  expect(await messageTexts(a)).toEqual([...before, ...burst, 'all caught up'])
   await sendAs(b, COFFEE, 'before the restart')
   await a.waitForFunction(() => document.body.textContent?.includes('before the restart'), undefined, WAIT)
   await chat.stop()
@@ -267,10 +291,11 @@ test('resilience: 20 messages while A is offline arrive once, in order, without 
   )
   await a.waitForSelector('[data-connection="open"]', WAIT)
   expect(await messageTexts(a)).toEqual(['Flat white as usual?', 'Yes please, thank you!'])
-  const refetched = await snapshotCounts(restarted.origin)
-  expect(refetched.groups).toBeGreaterThanOrEqual(1)
-  expect(refetched.messages).toBeGreaterThanOrEqual(1)
-  expect(refetched.notifications).toBeGreaterThanOrEqual(1)
+  // Each live state follows its own backoff, so the inbox may resync a moment later.
+  await expect
+    .poll(() => snapshotCounts(restarted.origin), { timeout: 20_000, interval: 100 })
+    .toSatisfy((counts) => counts.groups >= 1 && counts.messages >= 1 && counts.notifications >= 1)
+  await a.waitForSelector('[data-inbox-status="live"]', WAIT)
   // And it is live again.
   await sendAs(b, COFFEE, 'after the restart')
   await a.waitForFunction(() => document.body.textContent?.includes('after the restart'), undefined, WAIT)

@@ -109,7 +109,10 @@ export async function startChat(options: StartOptions = {}): Promise<RunningChat
       const closed = once(server, 'close')
       server.close()
       server.closeIdleConnections()
+      // Browsers reconnect at once on kept-alive sockets, which then never go idle.
+      const force = setTimeout(() => server.closeAllConnections(), 2_000)
       await closed
+      clearTimeout(force)
       await repos.close()
       await closeStore()
     },
