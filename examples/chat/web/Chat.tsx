@@ -70,6 +70,15 @@ export function Chat({ me, onLogout }: { me: User; onLogout: () => void }) {
     }
   }, [rt])
   useEvent('membership.added', loadGroups)
+  useEffect(
+    () =>
+      rt.onState(() => {
+        // Refused for good (a 403: removed from a group while away): the fresh list drops
+        // that topic, and the provider starts a new connection for the new set.
+        if (rt.state === 'closed') loadGroups()
+      }),
+    [rt, loadGroups],
+  )
   useEvent('reset', () => {
     // The server cannot continue from our position: start over from fresh snapshots.
     dispatch({ type: 'forget' })
