@@ -301,3 +301,26 @@ test('resilience: 20 messages while A is offline arrive once, in order, without 
   await a.waitForFunction(() => document.body.textContent?.includes('after the restart'), undefined, WAIT)
   expect(await messageTexts(a)).toEqual(['Flat white as usual?', 'Yes please, thank you!', 'after the restart'])
 }, 120_000)
+
+test('removed from a group while offline: the refused reconnect recovers with the new group list', async () => {
+  const chat = await chatServer()
+  const [contextA, contextB] = [await context(1280, 800), await context(1280, 800)]
+  const proxy = await proxyFor(chat)
+  const a = await logIn(contextA, proxy.origin, 'alice')
+  const b = await logIn(contextB, chat.origin, 'bob')
+  await openGroup(a, COFFEE)
+  await a.waitForSelector('[data-group="design-team"]', WAIT)
+  await a.waitForSelector('[data-connection="open"]', WAIT)
+
+  await cut(contextA, a, proxy)
+  const status = await b.evaluate(
+    async () => (await fetch('/api/groups/design-team/members/alice', { method: 'DELETE' })).status,
+  )
+  expect(status).toBe(204)
+  await contextA.setOffline(false)
+  // Its stream asks for a group it may no longer see (403); the app refetches its groups and reconnects.
+  await a.waitForSelector('[data-group="design-team"]', { ...WAIT, state: 'detached' })
+  await a.waitForSelector('[data-connection="open"]', WAIT)
+  await sendAs(b, COFFEE, 'still here?')
+  await a.waitForFunction(() => document.body.textContent?.includes('still here?'), undefined, WAIT)
+}, 120_000)
