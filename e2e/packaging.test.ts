@@ -69,6 +69,43 @@ const PACKAGES: readonly PackageCheck[] = [
     // Browsers, workers and Node alike.
     neutral: ['dist/index.js', 'dist/index.cjs'],
   },
+  {
+    dir: 'packages/react',
+    exports: {
+      '.': [
+        'RealtimeProvider',
+        'createRealtimeHooks',
+        'createRealtimeStore',
+        'useConnectionState',
+        'useEvent',
+        'useEventList',
+        'useLatestEvent',
+        'useLiveState',
+        'usePresence',
+        'useRealtime',
+        'useTopics',
+      ],
+      './query': ['useQueryEvents', 'createQueryHooks'],
+    },
+    neutral: ['dist/index.js', 'dist/index.cjs', 'dist/query/index.js', 'dist/query/index.cjs'],
+    // Server rendering from the build: React is the app's copy, the client is not started.
+    smoke: `
+      const { createElement } = await load('react')
+      const { renderToString } = await load('react-dom/server')
+      const { RealtimeProvider, useConnectionState, useLiveState } = await load('@rt/react')
+      function Page() {
+        const live = useLiveState({
+          key: 'k', topics: ['t'], types: ['e'], initial: { data: 'hello', cursor: 'c-1' },
+          snapshot: () => { throw new Error('no snapshot on the server') }, apply: (s) => s,
+        })
+        return createElement('p', null, useConnectionState() + ':' + live.status + ':' + live.data)
+      }
+      const html = renderToString(
+        createElement(RealtimeProvider, { options: { url: 'http://127.0.0.1:9/events', topics: ['t'] } }, createElement(Page)),
+      )
+      if (html !== '<p>idle:live:hello</p>') throw new Error('unexpected html: ' + html)
+    `,
+  },
 ]
 
 /**

@@ -1,8 +1,8 @@
 /**
  * `@rt/react` in a real browser: a page built by Vite (e2e/fixtures/react-page) is served
  * with its hub by node:http and opened in headless Chromium; it shows the snapshot, then
- * live events, over one connection even under StrictMode. Saves a screenshot to
- * e2e/.output/react-vite.png.
+ * live events, with one shared stream and one live-state stream even under StrictMode.
+ * Saves a screenshot to e2e/.output/react-vite.png.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -44,7 +44,7 @@ async function buildPage(): Promise<string> {
   return outDir
 }
 
-test('a Vite-built page shows the snapshot and then live events in Chromium, over one connection', async () => {
+test('a Vite-built page shows the snapshot, then live events in Chromium: one shared stream and one for the live state', async () => {
   const outDir = await buildPage()
   const hub = createHub<Events>({ heartbeatMs: 1_000 })
   cleanup.push(() => hub.close())

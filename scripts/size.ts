@@ -1,6 +1,7 @@
 /**
- * `npm run size`: the browser bundle of `createClient` (with eventsource-parser), minified
- * and gzipped, as an app's bundler would ship it. Fails when it passes the limit.
+ * `npm run size`: the browser bundles of `createClient` (with eventsource-parser) and of
+ * `@rt/react` (every hook, with the client, without React), minified and gzipped, as an
+ * app's bundler would ship them. Fails when one passes its limit.
  */
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -15,15 +16,39 @@ export interface BundleSize {
   readonly code: string
 }
 
+/** The most the gzipped `@rt/react` (hooks and client, without React) may weigh. */
+export const REACT_LIMIT = 8 * 1024
+
 /** Bundles `createClient` from the client's sources for browsers, minified, and measures it. */
-export async function measureClient(): Promise<BundleSize> {
+export function measureClient(): Promise<BundleSize> {
+  return measure("export { createClient } from './packages/client/src/index.ts'")
+}
+
+/** Bundles every export of `@rt/react` with `@rt/client`, React left out as the app's own. */
+export function measureReact(): Promise<BundleSize> {
+  return measure("export * from './packages/react/src/index.ts'", ['react', 'react-dom', 'react/jsx-runtime'])
+}
+
+/** The most the gzipped hooks alone (without the client) may weigh. */
+export const REACT_HOOKS_LIMIT = 3.5 * 1024
+
+/** `@rt/react`'s own share: its hooks with `@rt/client` left out too. */
+export function measureReactHooks(): Promise<BundleSize> {
+  return measure("export * from './packages/react/src/index.ts'", [
+    'react',
+    'react-dom',
+    'react/jsx-runtime',
+    '@rt/client',
+  ])
+}
+
+async function measure(contents: string, external: string[] = []): Promise<BundleSize> {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const result = await build({
-    stdin: {
-      contents: "export { createClient } from './packages/client/src/index.ts'",
-      resolveDir: root,
-      loader: 'ts',
-    },
+    stdin: { contents, resolveDir: root, loader: 'ts' },
+    conditions: ['@rt/source'],
+    external,
+    jsx: 'automatic',
     bundle: true,
     minify: true,
     format: 'esm',
@@ -37,13 +62,17 @@ export async function measureClient(): Promise<BundleSize> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { minified, gzipped } = await measureClient()
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(2)} KiB`
-  console.log(
-    `@rt/client createClient: ${kib(minified)} minified, ${kib(gzipped)} gzipped (limit ${kib(CLIENT_LIMIT)})`,
-  )
-  if (gzipped > CLIENT_LIMIT) {
-    console.error(`over the limit by ${gzipped - CLIENT_LIMIT} bytes`)
-    process.exitCode = 1
+  const bundles = [
+    { name: '@rt/client createClient', size: await measureClient(), limit: CLIENT_LIMIT },
+    { name: '@rt/react (with @rt/client, without React)', size: await measureReact(), limit: REACT_LIMIT },
+    { name: '@rt/react hooks alone', size: await measureReactHooks(), limit: REACT_HOOKS_LIMIT },
+  ]
+  for (const { name, size, limit } of bundles) {
+    console.log(`${name}: ${kib(size.minified)} minified, ${kib(size.gzipped)} gzipped (limit ${kib(limit)})`)
+    if (size.gzipped > limit) {
+      console.error(`${name} is over the limit by ${size.gzipped - limit} bytes`)
+      process.exitCode = 1
+    }
   }
 }

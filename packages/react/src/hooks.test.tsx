@@ -6,13 +6,14 @@
  */
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { StrictMode, useState } from 'react'
-import { afterEach, expect, test } from 'vitest'
+import { afterEach, expect, test, vi } from 'vitest'
 import { moveHappyDomTo, type ServedHub, serveHub } from '../test/hub.js'
 import { RealtimeProvider } from './provider.js'
 import { useConnectionState } from './use-connection-state.js'
 import { useEvent } from './use-event.js'
 import { useEventList } from './use-event-list.js'
 import { useLatestEvent } from './use-latest-event.js'
+import { useLiveState } from './use-live-state.js'
 import { usePresence } from './use-presence.js'
 import { useTopics } from './use-topics.js'
 
@@ -170,4 +171,45 @@ test('usePresence lists who is connected to a topic', async () => {
   )
   await waitFor(() => expect(text('online')).toBe('ada'))
   expect(served.hub.stats().topics).toEqual({ room: 1 })
+})
+
+function BadList() {
+  useEventList('note.new', { max: 0 })
+  return null
+}
+
+function BadLiveState() {
+  useLiveState({
+    key: 'k',
+    topics: [],
+    types: ['note.new'],
+    snapshot: async () => ({ data: 0, cursor: 'c' }),
+    apply: (n) => n,
+  })
+  return null
+}
+
+test('invalid options throw a clear error while rendering', async () => {
+  const served = await start()
+  const quiet = vi.spyOn(console, 'error').mockImplementation(() => {})
+  try {
+    expect(() =>
+      render(
+        <RealtimeProvider options={{ url: served.url }}>
+          <BadList />
+        </RealtimeProvider>,
+      ),
+    ).toThrow(/useEventList: max must be an integer from 1 to 100000, got 0/)
+    expect(() =>
+      render(
+        <RealtimeProvider options={{ url: served.url }}>
+          <BadLiveState />
+        </RealtimeProvider>,
+      ),
+    ).toThrow(/useLiveState: topics must be a non-empty array/)
+    expect(() => render(<Latest topic="x" />)).toThrow(/needs a <RealtimeProvider> above it/)
+  } finally {
+    quiet.mockRestore()
+  }
+  expect(served.opened()).toBe(0)
 })

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { memoryLog } from '@rt/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import fc from 'fast-check'
+import { StrictMode } from 'react'
 import { hydrateRoot } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, expect, test } from 'vitest'
@@ -32,6 +33,8 @@ class App {
   readonly beforeCursor = new Set<string>()
   readonly published: string[] = []
   snapshots = 0
+  /** Stream requests received. */
+  streams = 0
   /** While closed, stream requests are answered 503 (a network the client cannot reach). */
   gate: { open: boolean; refused: number } = { open: true, refused: 0 }
   private headRead?: () => void
@@ -55,6 +58,7 @@ class App {
       void this.snapshot(res)
       return true
     }
+    if (req.url?.startsWith('/events')) this.streams++
     if (!this.gate.open && req.url?.startsWith('/events')) {
       this.gate.refused++
       res.writeHead(503).end()
@@ -107,9 +111,10 @@ function ItemList(props: {
   applied: Map<string, number>
   snapshot: () => Promise<LiveSnapshot<Items>>
   initial?: LiveSnapshot<Items>
+  stateKey?: string
 }) {
   const { data, status } = useLiveState<Items, Events, 'item.saved' | 'item.removed'>({
-    key: 'items',
+    key: props.stateKey ?? 'items',
     topics: ['items'],
     types: ['item.saved', 'item.removed'],
     initial: props.initial,
@@ -245,4 +250,34 @@ test('a snapshot rendered on the server hydrates and continues from its cursor, 
   expect(errors).toEqual([])
   act(() => root.unmount())
   container.remove()
+})
+
+test('under StrictMode one snapshot and one subscription; a new key takes a new snapshot', async () => {
+  const app = await startApp()
+  await app.write({ kind: 'item.saved', n: 1 })
+  const applied = new Map<string, number>()
+  const view = render(
+    <StrictMode>
+      <RealtimeProvider options={{ url: app.served.url }}>
+        <ItemList applied={applied} snapshot={fetchSnapshot} />
+      </RealtimeProvider>
+    </StrictMode>,
+  )
+  await waitFor(() => expect(text('status')).toBe('live'))
+  await settle(app)
+  expect(app.snapshots).toBe(1)
+  expect(app.streams).toBe(1)
+  expect([...applied.values()]).toEqual([1])
+  view.rerender(
+    <StrictMode>
+      <RealtimeProvider options={{ url: app.served.url }}>
+        <ItemList applied={applied} snapshot={fetchSnapshot} stateKey="other" />
+      </RealtimeProvider>
+    </StrictMode>,
+  )
+  await waitFor(() => expect(app.snapshots).toBe(2))
+  await settle(app)
+  // The first key's subscription ended: one stream open.
+  await waitFor(() => expect(app.served.hub.stats().connections).toBe(1))
+  expect(app.streams).toBe(2)
 })

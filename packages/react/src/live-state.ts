@@ -97,20 +97,21 @@ export function createLiveStore<T, E>(setup: LiveSetup<T, E>): LiveStore<T> {
     halt()
     const mine = run
     set(data === undefined ? 'loading' : 'resyncing')
-    Promise.resolve()
-      .then(() => setup.snapshot())
-      .then(checked)
-      .then(
-        (snapshot) => {
-          if (mine !== run) return
-          data = snapshot.data
-          set('live')
-          follow(snapshot.cursor)
-        },
-        (error: unknown) => {
-          if (mine === run) set('error', error)
-        },
-      )
+    // In a microtask: a stop in the meantime (StrictMode's unmount) calls nothing.
+    void Promise.resolve().then(async () => {
+      if (mine !== run) return
+      let snapshot: LiveSnapshot<T>
+      try {
+        snapshot = checked(await setup.snapshot())
+      } catch (error) {
+        if (mine === run) set('error', error)
+        return
+      }
+      if (mine !== run) return
+      data = snapshot.data
+      set('live')
+      follow(snapshot.cursor)
+    })
   }
 
   function start(): void {

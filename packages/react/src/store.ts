@@ -132,7 +132,10 @@ export function createRealtimeStore<Events extends EventMap = EventMap>(source: 
     detachClient()
     client.close()
     client = undefined
-    online.clear()
+    if (online.size > 0) {
+      online.clear()
+      for (const listener of presenceListeners) listener()
+    }
     setState('idle')
   }
 

@@ -59,6 +59,13 @@ function follower<Events extends EventMap, Type extends keyof Events & string>(
   }
 }
 
+/** A live state needs topics and types: the server refuses a stream with no topics, and no type means no event. */
+function checkList(name: string, list: readonly string[]): void {
+  if (!Array.isArray(list) || list.length === 0 || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new TypeError(`useLiveState: ${name} must be a non-empty array of non-empty strings`)
+  }
+}
+
 /**
  * State that is a snapshot plus every event after it: calls `snapshot()` for
  * `{ data, cursor }` (cursor from `hub.head()`, read before the data), then applies each
@@ -86,6 +93,8 @@ export function useLiveState<
   Events extends EventMap = EventMap,
   Type extends keyof Events & string = keyof Events & string,
 >(options: LiveStateOptions<T, Events, Type>): LiveState<T> {
+  checkList('topics', options.topics)
+  checkList('types', options.types)
   const store = useStore()
   const latest = useLatest(options)
   const identity = JSON.stringify([options.key, options.topics, options.types])

@@ -3,13 +3,13 @@
  * `useQueryEvents`: keeps a TanStack Query cache entry current from events.
  * @module
  */
-import type { EventMap } from '@rt/client'
+import type { EventMap, EventMeta } from '@rt/client'
+// The package's own entry, not its files: both entries must share one React context.
+import { type RealtimeEvent, useRealtime, useTopics } from '@rt/react'
 import { type QueryKey, useQueryClient } from '@tanstack/react-query'
-import { useEffect } from 'react'
-import { listen, useStore } from '../context.js'
-import { useLatest } from '../latest-ref.js'
-import type { RealtimeEvent } from '../types.js'
-import { useTopics } from '../use-topics.js'
+import { useEffect, useRef } from 'react'
+
+type Listen = (type: string, listener: (data: unknown, meta: EventMeta) => void) => () => void
 
 /** Options of {@link useQueryEvents}. */
 export interface QueryEventsOptions<TData, Events extends EventMap, Type extends keyof Events & string> {
@@ -49,9 +49,13 @@ export function useQueryEvents<
   Events extends EventMap = EventMap,
   Type extends keyof Events & string = keyof Events & string,
 >(options: QueryEventsOptions<TData, Events, Type>): void {
-  const store = useStore()
+  const store = useRealtime()
   const queryClient = useQueryClient()
-  const latest = useLatest(options)
+  // The latest render's `update`, read when an event arrives.
+  const latest = useRef(options)
+  useEffect(() => {
+    latest.current = options
+  })
   useTopics(options.topics ?? [])
   const identity = JSON.stringify([options.queryKey, options.types])
   useEffect(() => {
@@ -63,7 +67,7 @@ export function useQueryEvents<
       void queryClient.invalidateQueries(filters, { cancelRefetch: false })
     }
     const offs = types.map((type) =>
-      listen(store, type, (data, meta) => {
+      (store.on as Listen)(type, (data, meta) => {
         const state = queryClient.getQueryState<TData>(queryKey)
         if (state === undefined) return
         if (state.fetchStatus === 'fetching') {
@@ -88,7 +92,7 @@ export function useQueryEvents<
     return () => {
       for (const off of offs) off()
     }
-  }, [store, queryClient, identity, latest])
+  }, [store, queryClient, identity])
 }
 
 function hashOf(queryClient: ReturnType<typeof useQueryClient>, queryKey: QueryKey): string | undefined {
