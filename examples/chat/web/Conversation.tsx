@@ -137,6 +137,7 @@ export function ConversationView(props: {
           {summary.members.map((m) => (
             <li
               key={m.userId}
+              className="chip"
               title={`${nameOf(m.userId)} · ${m.role}${online.includes(m.userId) ? ' · online' : ''}`}
               data-member={m.userId}
               data-online={online.includes(m.userId) ? 'yes' : 'no'}
