@@ -1,14 +1,14 @@
 /**
- * The README's first command: `npm run demo` prints a URL that serves the page, streams
- * the ticker, falls back to a free port when its port is taken, and closes cleanly on
- * SIGTERM.
+ * The README's first command: `npm run demo` builds and serves the chat example, prints its
+ * URL and how to log in as two users, falls back to a free port when its port is taken,
+ * and closes cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, expect, test } from 'vitest'
-import { openSse } from './support/sse.js'
+import { appEvents, openSse } from './support/sse.js'
 
 const root = join(import.meta.dirname, '..')
 const cleanups: (() => Promise<void> | void)[] = []
@@ -49,7 +49,7 @@ function watchOutput(child: ChildProcess) {
   }
 }
 
-test('npm run demo serves the page and the ticker, on a free port when PORT is taken', async () => {
+test('npm run demo prints the chat URL and a login hint, serves the app on a free port when PORT is taken', async () => {
   // Hold a port so the demo has to fall back.
   const blocker = createServer()
   blocker.listen(0, '127.0.0.1')
@@ -79,31 +79,58 @@ test('npm run demo serves the page and the ticker, on a free port when PORT is t
     stderr += chunk.toString('utf8')
   })
 
-  const [, url, port] = await output.match(/(http:\/\/localhost:(\d+))\s/, 20_000)
+  // The first start of a fresh clone builds the UI, which takes a few seconds.
+  const [, url, port] = await output.match(/chat: (http:\/\/localhost:(\d+))\s/, 90_000)
+  await output.match(/log in as two users: .*Alice.*Bob/, 5_000)
   expect(Number(port)).not.toBe(taken)
   const origin = (url as string).replace('localhost', '127.0.0.1')
 
+  // The built UI: the page and the script it loads.
   const res = await fetch(`${origin}/`)
   expect(res.status).toBe(200)
   expect(res.headers.get('content-type')).toMatch(/^text\/html/)
   const html = await res.text()
-  expect(html).toContain("new EventSource('/events?topics=ticker')")
+  expect(html).toContain('<div id="root"></div>')
+  const script = html.match(/<script type="module" crossorigin src="([^"]+)"/)?.[1] as string
+  expect(script).toMatch(/^\/assets\/.+\.js$/)
+  const js = await fetch(`${origin}${script}`)
+  expect(js.status).toBe(200)
+  expect((await js.text()).length).toBeGreaterThan(10_000)
 
-  const stream = await openSse(`${origin}/events?topics=ticker`)
+  // Log in as two seeded users: a mention reaches the other one's stream live.
+  const login = async (name: string) => {
+    const answer = await fetch(`${origin}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    })
+    expect(answer.status).toBe(200)
+    return (answer.headers.get('set-cookie') ?? '').split(';')[0] as string
+  }
+  const alice = await login('Alice')
+  const bob = await login('Bob')
+  const stream = await openSse(`${origin}/events?topics=user:alice,group:coffee-run`, { headers: { cookie: alice } })
   cleanups.push(() => stream.close())
   expect(stream.status).toBe(200)
-  await stream.until((events) => events.some((e) => e.event === 'tick'), 5_000)
-  const tick = stream.events.find((e) => e.event === 'tick')
-  const envelope = JSON.parse(tick?.data as string) as { topic: string; data: { n: number; time: string } }
-  expect(envelope.topic).toBe('ticker')
-  expect(envelope.data.n).toBeGreaterThan(0)
-  expect(Number.isNaN(Date.parse(envelope.data.time))).toBe(false)
+  await stream.until((events) => events.some((e) => e.event === 'rt.connected'), 5_000)
+  const sent = await fetch(`${origin}/api/groups/coffee-run/messages`, {
+    method: 'POST',
+    headers: { cookie: bob, 'content-type': 'application/json' },
+    body: JSON.stringify({ text: '@alice the demo works' }),
+  })
+  expect(sent.status).toBe(201)
+  await stream.until(
+    (events) => ['message.new', 'notification.new'].every((type) => events.some((e) => e.event === type)),
+    10_000,
+  )
+  const message = appEvents(stream.events).find((e) => e.type === 'message.new')
+  expect(message?.data).toMatchObject({ text: '@alice the demo works', senderId: 'bob' })
 
   // A clean shutdown: the stream is told, then ends, and every process of the tree exits.
   process.kill(-(child.pid as number), 'SIGTERM')
   await stream.until((events) => events.some((e) => e.event === 'rt.closing'), 5_000)
   await stream.ended
-  await output.match(/^closed$/m, 5_000)
+  await output.match(/^closed$/m, 10_000)
   await output.closed
   expect(stderr.replace(/^npm warn .*\n/gm, '')).toBe('')
-})
+}, 120_000)
