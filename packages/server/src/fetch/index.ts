@@ -92,13 +92,18 @@ async function readBody(request: Request, limit: number): Promise<string> {
  * entry stays free of Node imports.
  */
 export interface NodeBindings {
-  readonly incoming?: { readonly socket?: ClosesOnce | null | undefined } | undefined
-}
-
-/** A connection that reports when it goes away. */
-interface ClosesOnce {
-  once(event: 'close', listener: () => void): unknown
-  off(event: 'close', listener: () => void): unknown
+  readonly incoming?:
+    | {
+        /** The connection, which reports when it goes away. */
+        readonly socket?:
+          | {
+              once(event: 'close', listener: () => void): unknown
+              off(event: 'close', listener: () => void): unknown
+            }
+          | null
+          | undefined
+      }
+    | undefined
 }
 
 /**
