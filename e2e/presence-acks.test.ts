@@ -97,7 +97,11 @@ describe.each(ADAPTERS)('acks through the %s adapter', (kind) => {
     })
     const server = await serveHub(hub, kind)
     running.push(server)
-    const res = await fetch(server.url, { method: 'POST', body: '{"ack":["x-1"]}' })
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"ack":["x-1"]}',
+    })
     expect(res.status).toBe(500)
     expect(await res.text()).not.toContain('secret')
     expect(errors).toHaveLength(1)

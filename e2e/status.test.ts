@@ -223,8 +223,6 @@ describe('healthHandler', () => {
       status: 'ok',
       closed: false,
       connections: 1,
-      topics: { a: 1, b: 1 },
-      users: {},
       published: 1,
       delivered: 1,
       dropped: 0,

@@ -5,10 +5,12 @@
  * @module
  */
 export { isRtError, RtError, type RtErrorCode } from './core/errors.js'
-export { type HealthReport, healthReport } from './core/health.js'
+export { type HealthOptions, type HealthReport, healthReport } from './core/health.js'
 export { createHub, type Hub } from './core/hub.js'
 export type { Log, LogAppend, LogEntry, LogGap, LogRead, LogStatus } from './core/log.js'
 export { type MemoryLogOptions, memoryLog } from './core/memory-log.js'
+export { countOption, durationOption, MAX_TIMER_MS } from './core/options.js'
+export type { OriginsOption } from './core/origins.js'
 export type { PresenceBackend, PresenceChange } from './core/presence.js'
 export type {
   HubPlainResponse,
@@ -19,6 +21,7 @@ export type {
 } from './core/sink.js'
 export type {
   AckListener,
+  AckMeta,
   EventMap,
   HubOptions,
   HubStats,

@@ -15,6 +15,14 @@ function bad(message: string): RtError {
   return new RtError('bad_request', message, { status: 400 })
 }
 
+/** Whether a `content-type` names JSON (`application/json`, any parameters, any case). */
+export function isJson(contentType: string | null): boolean {
+  if (contentType === null) return false
+  const semicolon = contentType.indexOf(';')
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
+  return mediaType === 'application/json'
+}
+
 export function parseAck(body: string): readonly string[] | RtError {
   let value: unknown
   try {

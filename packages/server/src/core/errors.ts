@@ -13,6 +13,7 @@ export type RtErrorCode =
   | 'invalid_option'
   | 'bad_request'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'unauthorized'
   | 'forbidden'
   | 'method_not_allowed'

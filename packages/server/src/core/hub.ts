@@ -3,11 +3,14 @@
  * @module
  */
 
-import { MAX_ACK_BODY, parseAck } from './acks.js'
+import { verifyAck } from './ack-verify.js'
+import { isJson, MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
+import { countOption, durationOption } from './options.js'
+import { createOriginPolicy } from './origins.js'
 import { longPoll, type PollDeps } from './poll.js'
 import { PresenceTracker } from './presence.js'
 import { parseSubscribe, type SubscribeParams } from './request.js'
@@ -102,16 +105,8 @@ function plain(status: number, body: unknown, headers: Record<string, string> = 
 function errorResponse(error: RtError): HubPlainResponse {
   const headers: Record<string, string> = {}
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
-  if (error.code === 'method_not_allowed') headers.allow = 'GET, POST'
+  if (error.code === 'method_not_allowed') headers.allow = 'GET, POST, OPTIONS'
   return plain(error.status, { error: { code: error.code, message: error.message } }, headers)
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new RtError('invalid_option', `createHub: ${name} must be a positive number, got ${String(value)}`)
-  }
-  return value
 }
 
 /**
@@ -134,19 +129,20 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   const log = options.log ?? memoryLog()
   const authenticate = options.authenticate ?? (() => ({}) as Id)
   const authorize = options.authorize ?? (() => true)
-  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs, 15_000)
-  const retryMs = positive('retryMs', options.retryMs, 1_000)
-  const maxPerIdentity = positive('maxConnectionsPerIdentity', options.maxConnectionsPerIdentity, 32)
-  const maxConnections = positive('maxConnections', options.maxConnections, 100_000)
-  const maxBuffered = positive('maxBufferedBytes', options.maxBufferedBytes, 1_048_576)
+  const who = 'createHub'
+  const heartbeatMs = durationOption(who, 'heartbeatMs', options.heartbeatMs, 15_000)
+  const retryMs = durationOption(who, 'retryMs', options.retryMs, 1_000)
+  const maxPerIdentity = countOption(who, 'maxConnectionsPerIdentity', options.maxConnectionsPerIdentity, 32)
+  const maxConnections = countOption(who, 'maxConnections', options.maxConnections, 100_000)
+  const maxBuffered = countOption(who, 'maxBufferedBytes', options.maxBufferedBytes, 1_048_576)
   const limits = {
-    maxTopics: positive('maxTopics', options.maxTopics, 100),
-    maxQueryLength: positive('maxQueryLength', options.maxQueryLength, 8_192),
+    maxTopics: countOption(who, 'maxTopics', options.maxTopics, 100),
+    maxQueryLength: countOption(who, 'maxQueryLength', options.maxQueryLength, 8_192),
   }
   const timers = options.timers ?? defaultTimers
-  const coalesceMs = options.coalesceMs ?? 4
-  if (!(coalesceMs >= 0)) throw new RtError('invalid_option', `createHub: coalesceMs must be >= 0, got ${coalesceMs}`)
-  const pollTimeoutMs = positive('pollTimeoutMs', options.pollTimeoutMs, 25_000)
+  const coalesceMs = durationOption(who, 'coalesceMs', options.coalesceMs, 4, 0)
+  const pollTimeoutMs = durationOption(who, 'pollTimeoutMs', options.pollTimeoutMs, 25_000)
+  const origins = createOriginPolicy(options.origins)
   const ackListeners = new Set<AckListener<Id>>()
   const reportError = (error: unknown) => {
     try {
@@ -350,14 +346,16 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     presence.add(conn)
   }
 
-  async function notifyAck(identity: Id, ids: readonly string[], cumulative: boolean): Promise<void> {
-    const meta = { cumulative }
+  async function notifyAck(identity: Id, ids: readonly string[], cumulative: boolean, verified: boolean) {
+    if (ids.length === 0) return
+    const meta = { cumulative, verified }
     await Promise.all([...ackListeners].map(async (listener) => listener(identity, ids, meta)))
   }
 
+  /** The log resumed from `id`, so it is a position in it: verified. */
   function resumedFrom(conn: Connection, id: string): void {
     if (ackListeners.size === 0) return
-    notifyAck(conn.identity as Id, [id], true).catch(reportError)
+    notifyAck(conn.identity as Id, [id], true, true).catch(reportError)
   }
 
   const pollDeps: PollDeps = {
@@ -404,6 +402,8 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
 
   async function subscribe(req: RtRequest): Promise<HubResponse> {
     if (closed) throw new RtError('hub_closed', 'the hub is shutting down', { status: 503, retryAfter: 1 })
+    const refused = origins.check(req)
+    if (refused !== null) throw refused
     if (req.method === 'POST') return acknowledge(req)
     if (req.method !== 'GET') {
       throw new RtError('method_not_allowed', `method ${req.method} is not allowed`, { status: 405 })
@@ -454,17 +454,27 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
     if (req.readBody === undefined) {
       throw new RtError('method_not_allowed', 'this adapter does not accept acknowledgements', { status: 405 })
     }
+    // Only JSON: a cross-site form or text/plain POST needs no preflight.
+    if (!isJson(req.headers.get('content-type'))) {
+      throw new RtError('unsupported_media_type', 'acks must be sent as application/json', { status: 415 })
+    }
     const identity = await authenticate(req)
     if (identity === null || identity === undefined) {
       throw new RtError('unauthorized', 'authentication required', { status: 401 })
     }
     const ids = parseAck(await req.readBody(MAX_ACK_BODY))
     if (ids instanceof RtError) throw ids
-    await notifyAck(identity, ids, false)
+    if (ackListeners.size > 0) {
+      const { verified, unverified } = await verifyAck(log, identity, ids, authorize)
+      await notifyAck(identity, verified, false, true)
+      await notifyAck(identity, unverified, false, false)
+    }
+    // The same answer whatever the ids were: an ack tells nothing about what the log holds.
     return { kind: 'response', status: 204, headers: { 'cache-control': 'no-store' }, body: '' }
   }
 
-  async function handle(req: RtRequest): Promise<HubResponse> {
+  async function answer(req: RtRequest): Promise<HubResponse> {
+    if (req.method === 'OPTIONS') return origins.preflight(req)
     try {
       return await subscribe(req)
     } catch (error) {
@@ -472,6 +482,14 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
       reportError(error)
       return errorResponse(new RtError('internal', 'internal error', { status: 500 }))
     }
+  }
+
+  /** Every answer to an allowed other origin carries CORS headers, errors included. */
+  async function handle(req: RtRequest): Promise<HubResponse> {
+    const response = await answer(req)
+    const cors = origins.headers(req)
+    if (req.method === 'OPTIONS' || !('access-control-allow-origin' in cors)) return response
+    return { ...response, headers: { ...response.headers, ...cors } }
   }
 
   // --- publishing and sources ----------------------------------------------------------
@@ -526,9 +544,10 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   }
 
   function stats(): HubStats {
-    const topics: Record<string, number> = {}
+    // No prototype: a topic or user named `__proto__` is a key like any other.
+    const topics: Record<string, number> = Object.create(null)
     for (const [topic, set] of byTopic) topics[topic] = set.size
-    const users: Record<string, number> = {}
+    const users: Record<string, number> = Object.create(null)
     for (const [user, set] of byUser) users[user] = set.size
     return {
       closed,

@@ -87,6 +87,12 @@ export interface Log {
    * with the entries; `head()` then is the gap's id.
    */
   subscribe(listener: (entry: LogEntry) => void, onGap?: (gap: LogGap) => void): () => void
+  /**
+   * The entries with these ids, where the log still holds them (`undefined` otherwise), in
+   * the order asked. Lets the hub check that an ack names only events its sender was allowed
+   * to receive; without it every acked id is reported as unverified.
+   */
+  lookup?(ids: readonly string[]): Promise<ReadonlyArray<LogEntry | undefined>>
   /** Health, for logs that depend on another service. */
   status?(): LogStatus
   /** Releases the log's resources. */

@@ -91,6 +91,16 @@ export function memoryLog(options: MemoryLogOptions = {}): Log {
       return { ok: true, entries, more: end < last }
     },
 
+    async lookup(ids) {
+      return ids.map((id) => {
+        const dash = id.lastIndexOf('-')
+        const seqText = id.slice(dash + 1)
+        if (dash <= 0 || id.slice(0, dash) !== epoch || !SEQ.test(seqText)) return undefined
+        const seq = Number(seqText)
+        return seq >= oldest() && seq <= last ? ring[seq % capacity] : undefined
+      })
+    },
+
     head: () => idOf(last),
 
     subscribe(listener) {

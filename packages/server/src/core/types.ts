@@ -3,6 +3,7 @@
  * @module
  */
 import type { Log, LogStatus } from './log.js'
+import type { OriginsOption } from './origins.js'
 import type { PresenceBackend } from './presence.js'
 
 /** Event names mapped to their payload types, declared once and shared with the client. */
@@ -53,15 +54,32 @@ export interface Timers {
   clearTimeout?(handle: unknown): void
 }
 
+/** What the hub knows about the ids an {@link AckListener} receives. */
+export interface AckMeta {
+  /**
+   * The single id is the position a client resumed from: it acknowledges every event up
+   * to it that this identity was allowed (and asked) to receive, not every event of the log.
+   */
+  readonly cumulative: boolean
+  /**
+   * `true`: each id is in the log and names an event this identity was allowed to receive
+   * (for `cumulative`, the position is one the log resumed from). `false`: the log no longer
+   * holds these ids (or cannot look them up), so they are the client's word only. Ids of
+   * events the identity was not allowed to receive are never reported.
+   */
+  readonly verified: boolean
+}
+
 /**
  * Receives acknowledgements: ids a client says it processed (`POST` with `{ ack: [...] }`),
- * or, with `cumulative`, the id a client resumed from, which acknowledges everything
- * before it. A rejection answers the ack request with 500 so the client retries.
+ * or, with `cumulative`, the id a client resumed from. One ack request makes at most two
+ * calls: the verified ids, then the unverified ones (see {@link AckMeta}). A rejection
+ * answers the ack request with 500 so the client retries.
  */
 export type AckListener<Id extends Identity = Identity> = (
   identity: Id,
   ids: readonly string[],
-  meta: { readonly cumulative: boolean },
+  meta: AckMeta,
 ) => void | Promise<void>
 
 /** Options of `createHub`. */
@@ -81,6 +99,15 @@ export interface HubOptions<Id extends Identity = Identity> {
   authenticate?: (req: RtRequest) => Id | null | Promise<Id | null>
   /** May this identity subscribe to this topic? `false` answers 403. @default always true */
   authorize?: (identity: Id, topic: string) => boolean | Promise<boolean>
+  /**
+   * Browser origins allowed to use the endpoint from another origin (cookies included):
+   * exact origins such as `'https://app.example.com'`, or a function deciding per origin.
+   * They get CORS headers on streams, long-poll and acks, and their preflights are
+   * answered. Any other cross-site request that carries cookies or `authorization`, and any
+   * other cross-site `POST`, is refused with 403.
+   * @default none: same-origin only for requests with credentials
+   */
+  origins?: OriginsOption
   /** Interval of the comment lines that keep idle streams alive. @default 15_000 */
   heartbeatMs?: number
   /** The `retry:` reconnect delay advertised to clients. @default 1_000 */

@@ -10,7 +10,7 @@ const MAX_KEY = 512
 /** A lone surrogate has no UTF-8 encoding: an event type holding one would reach clients as U+FFFD. */
 const LONE_SURROGATE = /\p{Surrogate}/u
 
-/** A publish input after validation, with its data already serialised. */
+/** A publish input after validation, with its data serialised and `data` a copy of that JSON. */
 export interface CheckedPublish {
   readonly type: string
   readonly topic: string
@@ -66,12 +66,15 @@ export function checkPublish(input: unknown): CheckedPublish {
   }
   if (key !== undefined) checkName(key, 'key', 'invalid_key', MAX_KEY)
 
+  const json = serialise(data)
   return {
     type: type as string,
     topic: topic as string,
     to: recipients,
     key: key as string | undefined,
-    data: data === undefined ? null : data,
-    json: serialise(data),
+    // A copy made from the validated JSON: the app may mutate (or make circular) its object
+    // after publish, and replay and long-poll must still return what was published.
+    data: JSON.parse(json) as unknown,
+    json,
   }
 }

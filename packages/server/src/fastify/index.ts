@@ -15,7 +15,8 @@ export interface FastifyRealtimeOptions {
 }
 
 /**
- * Registers `GET <path>` (streams and long-poll) and `POST <path>` (acks) for the hub.
+ * Registers `GET <path>` (streams and long-poll), `POST <path>` (acks) and `OPTIONS <path>`
+ * (CORS preflights) for the hub.
  *
  * @example
  * ```ts
@@ -24,17 +25,16 @@ export interface FastifyRealtimeOptions {
  */
 export async function fastifyRealtime(app: FastifyInstance, options: FastifyRealtimeOptions): Promise<void> {
   const { hub, path = '/events' } = options
-  // Ack bodies reach the hub as text so every adapter answers bad JSON the same way. The
-  // plugin is encapsulated: these parsers apply to its own routes only.
-  const asText = (_request: unknown, body: string | Buffer, done: (error: null, body: string) => void) =>
-    done(null, body.toString())
+  // The body stays unread: the hub reads an ack body itself, after `authenticate` and up to
+  // its own limit, so neither Fastify's parsers nor its `bodyLimit` read one first. The
+  // plugin is encapsulated: this parser applies to its own routes only.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, asText)
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
   app.route({
-    method: ['GET', 'POST'],
+    method: ['GET', 'POST', 'OPTIONS'],
     url: path,
     handler: async (request, reply) => {
-      const response = await hub.handle(fromNodeRequest(request.raw, reply.raw, request.body))
+      const response = await hub.handle(fromNodeRequest(request.raw, reply.raw, undefined))
       if (response.kind === 'response') {
         return reply.code(response.status).headers(response.headers).send(response.body)
       }

@@ -3,7 +3,15 @@
  * Next.js route handlers, Hono, Bun, Deno, edge runtimes.
  * @module
  */
-import { type HubResponse, type HubStats, healthReport, RtError, type RtRequest, type StreamSink } from '../index.js'
+import {
+  type HealthOptions,
+  type HubResponse,
+  type HubStats,
+  healthReport,
+  RtError,
+  type RtRequest,
+  type StreamSink,
+} from '../index.js'
 
 /** What the fetch adapter needs from a hub. */
 export interface HandlesRequests {
@@ -78,8 +86,35 @@ async function readBody(request: Request, limit: number): Promise<string> {
   return chunks.map((chunk, i) => decoder.decode(chunk, { stream: i < chunks.length - 1 })).join('')
 }
 
+/**
+ * What a Node host passes beside the request (`@hono/node-server` hands `{ incoming, outgoing }`
+ * to the fetch callback): only the connection's `close` is used, typed structurally so this
+ * entry stays free of Node imports.
+ */
+export interface NodeBindings {
+  readonly incoming?: { readonly socket?: ClosesOnce | null | undefined } | undefined
+}
+
+/** A connection that reports when it goes away. */
+interface ClosesOnce {
+  once(event: 'close', listener: () => void): unknown
+  off(event: 'close', listener: () => void): unknown
+}
+
+/**
+ * Calls `onGone` when the connection under a request closes. A host may never abort the
+ * request's signal for a request pipelined behind a stream (its response waits in a queue
+ * that never closes): the socket itself says so. Returns the function that stops watching.
+ */
+function watchConnection(env: unknown, onGone: () => void): () => void {
+  const socket = (env as NodeBindings | undefined)?.incoming?.socket
+  if (typeof socket?.once !== 'function' || typeof socket.off !== 'function') return () => {}
+  socket.once('close', onGone)
+  return () => socket.off('close', onGone)
+}
+
 /** Turns the hub's answer into a Web `Response`. */
-export function toResponse(response: HubResponse, signal?: AbortSignal): Response {
+export function toResponse(response: HubResponse, signal?: AbortSignal, env?: unknown): Response {
   if (response.kind === 'response') {
     // 204 and 304 must not carry a body, not even an empty one.
     const body = response.status === 204 || response.status === 304 ? null : response.body
@@ -91,12 +126,22 @@ export function toResponse(response: HubResponse, signal?: AbortSignal): Respons
   }
   let sink: StreamControllerSink | undefined
   let close = () => response.cancel()
+  let unwatch = () => {}
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
         sink = new StreamControllerSink(controller)
-        close = response.open(sink).close
+        const handle = response.open(sink)
+        close = () => {
+          unwatch()
+          handle.close()
+        }
         signal?.addEventListener('abort', () => close(), { once: true })
+        unwatch = watchConnection(env, () => {
+          close()
+          // Nobody will read the body any more: fail the host's pending read so it lets go.
+          sink?.abort()
+        })
       },
       pull() {
         sink?.drained()
@@ -115,20 +160,23 @@ export function toResponse(response: HubResponse, signal?: AbortSignal): Respons
 }
 
 /**
- * A `(request) => Promise<Response>` handler for the hub's stream endpoint.
+ * A `(request) => Promise<Response>` handler for the hub's stream endpoint. On Node, pass
+ * the host's bindings as the second argument (`@hono/node-server` does so by itself when the
+ * handler is its `fetch`): a stream is then released when its connection closes, even where
+ * the host never aborts the request's signal (a request pipelined behind another).
  *
  * @example
  * ```ts
  * // Next.js App Router: app/events/route.ts
  * export const GET = toFetchHandler(hub)
  * // Hono
- * app.get('/events', (c) => handler(c.req.raw))
+ * app.get('/events', (c) => handler(c.req.raw, c.env))
  * // Bun / Deno
  * Bun.serve({ fetch: toFetchHandler(hub) })
  * ```
  */
-export function toFetchHandler(hub: HandlesRequests): (request: Request) => Promise<Response> {
-  return async (request) => {
+export function toFetchHandler(hub: HandlesRequests): (request: Request, env?: unknown) => Promise<Response> {
+  return async (request, env) => {
     const req: RtRequest = {
       method: request.method,
       url: new URL(request.url),
@@ -137,17 +185,17 @@ export function toFetchHandler(hub: HandlesRequests): (request: Request) => Prom
       signal: request.signal,
       readBody: (limit) => readBody(request, limit),
     }
-    return toResponse(await hub.handle(req), request.signal)
+    return toResponse(await hub.handle(req), request.signal, env)
   }
 }
 
 /**
- * Answers probes with `hub.stats()` as JSON: 200, or 503 when the hub is closing or a
- * source failed.
+ * Answers probes with the hub's counts as JSON: 200, or 503 when the hub is closing or a
+ * source failed. Topics, user ids and failure text only with `{ details: true }`.
  */
-export function healthHandler(hub: { stats(): HubStats }): (request?: Request) => Response {
+export function healthHandler(hub: { stats(): HubStats }, options?: HealthOptions): (request?: Request) => Response {
   return () => {
-    const { status, report } = healthReport(hub)
+    const { status, report } = healthReport(hub, options)
     return new Response(JSON.stringify(report), {
       status,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },

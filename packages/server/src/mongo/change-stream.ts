@@ -13,6 +13,7 @@ import type {
   Timestamp,
 } from 'mongodb'
 import {
+  durationOption,
   type EventMap,
   isRtError,
   type PublishInput,
@@ -229,10 +230,16 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   const tokens = options.tokens ?? memoryTokenStore()
   const timers = options.timers ?? realTimers
   const policy = options.onHistoryLost ?? 'reset'
-  const checkpointMs = options.checkpointMs ?? 1_000
+  const who = `mongoChangeStream ${name}`
+  const checkpointMs = durationOption(who, 'checkpointMs', options.checkpointMs, 1_000, 0)
+  durationOption(who, 'maxAwaitTimeMS', options.maxAwaitTimeMS, 1_000)
+  durationOption(who, 'backoff.initialMs', options.backoff?.initialMs, 500)
+  durationOption(who, 'backoff.maxMs', options.backoff?.maxMs, 30_000)
   const maxTopics = options.maxResetTopics ?? 1_000
   const map = options.map as (change: Document) => MapResult<Events> | Promise<MapResult<Events>>
   const leaseOptions = options.lease === true ? {} : options.lease === false ? undefined : options.lease
+  const leaseTtlMs = durationOption(who, 'lease.ttlMs', leaseOptions?.ttlMs, 10_000)
+  durationOption(who, 'lease.renewMs', leaseOptions?.renewMs, 1)
   if (leaseOptions !== undefined && tokens.lease === undefined) {
     throw new RtError('invalid_option', `mongoChangeStream ${name}: \`lease\` needs a token store with leases`)
   }
@@ -498,7 +505,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     }
     if (!started) return
     if (leaseOptions === undefined || tokens.lease === undefined) return launch()
-    const ttlMs = leaseOptions.ttlMs ?? 10_000
+    const ttlMs = leaseTtlMs
     leader = createLeader({
       store: tokens.lease,
       name,

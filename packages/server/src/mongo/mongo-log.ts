@@ -4,7 +4,15 @@
  * @module
  */
 import type { Collection, Db, IndexDescription } from 'mongodb'
-import { type Log, type LogAppend, type LogEntry, type LogRead, RtError } from '../index.js'
+import {
+  countOption,
+  durationOption,
+  type Log,
+  type LogAppend,
+  type LogEntry,
+  type LogRead,
+  RtError,
+} from '../index.js'
 import { isDuplicateKey } from './errors.js'
 import { type MongoTimers, realTimers } from './timers.js'
 
@@ -74,12 +82,6 @@ function randomEpoch(): string {
   return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('')
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!(value > 0)) throw new RtError('invalid_option', `mongoLog: ${name} must be a positive number, got ${value}`)
-  return value
-}
-
 /**
  * A durable delivery log in MongoDB, for apps without change streams (publish to it and
  * events survive restarts) and for several nodes that must agree on ids without Redis.
@@ -106,11 +108,14 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
   const entries: Collection<EntryDocument> = options.db.collection<EntryDocument>(name)
   const meta: Collection<MetaDocument> = options.db.collection<MetaDocument>(`${name}.meta`)
   const timers = options.timers ?? realTimers
-  const pollMs = positive('pollMs', options.pollMs, 200)
-  const gapMs = positive('gapMs', options.gapMs, 2_000)
+  const who = 'mongoLog'
+  const pollMs = durationOption(who, 'pollMs', options.pollMs, 200)
+  const gapMs = durationOption(who, 'gapMs', options.gapMs, 2_000)
   const retention = options.retention ?? { maxAgeMs: 86_400_000 }
-  const maxAgeMs = retention.maxAgeMs === undefined ? undefined : positive('maxAgeMs', retention.maxAgeMs, 0)
-  const maxEntries = retention.maxEntries === undefined ? undefined : positive('maxEntries', retention.maxEntries, 0)
+  // Retention is no timer (a TTL index): longer than a timer can wait is fine.
+  const maxAgeMs = retention.maxAgeMs === undefined ? undefined : countOption(who, 'maxAgeMs', retention.maxAgeMs, 0)
+  const maxEntries =
+    retention.maxEntries === undefined ? undefined : countOption(who, 'maxEntries', retention.maxEntries, 0, true)
   const trimEvery = maxEntries === undefined ? 0 : Math.max(1, Math.min(100, Math.floor(maxEntries / 10)))
 
   const indexes: IndexDescription[] = [{ key: { key: 1 }, name: 'key_unique', unique: true, sparse: true }]
@@ -346,6 +351,21 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
         if (out.length > 0 || !more) return { ok: true, entries: out, more }
         after = last
       }
+    },
+
+    async lookup(ids) {
+      const seqs = new Map<string, number>()
+      for (const id of ids) {
+        const match = ID.exec(id)
+        if (match !== null && match[1] === epoch) seqs.set(id, Number(match[2]))
+      }
+      if (seqs.size === 0) return ids.map(() => undefined)
+      const docs = await entries.find({ _id: { $in: [...seqs.values()] } }).toArray()
+      const bySeq = new Map(docs.filter((doc) => doc.skip !== true).map((doc) => [doc._id, toEntry(doc)]))
+      return ids.map((id) => {
+        const seq = seqs.get(id)
+        return seq === undefined ? undefined : bySeq.get(seq)
+      })
     },
 
     head: () => idOf(head),

@@ -3,7 +3,7 @@
  * Express, Koa or anything that hands out Node's `IncomingMessage` and `ServerResponse`.
  * @module
  */
-import { type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
+import { type HealthOptions, type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
 import { fromNodeRequest, type NodeRequest, type NodeResponse } from './request.js'
 import { sendNodeResponse } from './response.js'
 
@@ -43,17 +43,21 @@ export function toNodeHandler(hub: HandlesRequests): NodeHandler {
 }
 
 /**
- * Serves `hub.stats()` as JSON with status 200, or 503 when the hub is closing or a source
- * failed, for load balancer and orchestrator probes.
+ * Serves the hub's counts as JSON with status 200, or 503 when the hub is closing or a
+ * source failed, for load balancer and orchestrator probes. Topics, user ids and failure
+ * text only with `{ details: true }` (see {@link HealthOptions}).
  *
  * @example
  * ```ts
  * app.get('/healthz', healthHandler(hub))
  * ```
  */
-export function healthHandler(hub: { stats(): HubStats }): (req: NodeRequest, res: NodeResponse) => void {
+export function healthHandler(
+  hub: { stats(): HubStats },
+  options?: HealthOptions,
+): (req: NodeRequest, res: NodeResponse) => void {
   return (_req, res) => {
-    const { status, report } = healthReport(hub)
+    const { status, report } = healthReport(hub, options)
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
     res.end(JSON.stringify(report))
   }

@@ -14,7 +14,7 @@ import {
   RtError,
 } from '../index.js'
 import { boundedWrites } from './bounded-writes.js'
-import { connect, positiveInt, type RedisTarget, randomId, unavailable } from './client.js'
+import { connect, durationMs, positiveInt, type RedisTarget, randomId, unavailable } from './client.js'
 import { Progress, Ring } from './ring.js'
 import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
 
@@ -112,9 +112,9 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
   const channel = options.channel ?? 'rt:bus'
   const capacity = positiveInt(who, 'capacity', options.capacity, 10_000)
   const maxPending = positiveInt(who, 'maxPending', options.maxPending, 1_000)
-  const publishTimeoutMs = positiveInt(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
+  const publishTimeoutMs = durationMs(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
   const keyTtlMs = positiveInt(who, 'keyTtlMs', options.keyTtlMs, 600_000)
-  const catchUpMs = positiveInt(who, 'catchUpMs', options.catchUpMs, 2_000)
+  const catchUpMs = durationMs(who, 'catchUpMs', options.catchUpMs, 2_000)
   const metaKey = `${channel}:meta`
 
   const conns = await connect(target, who)
@@ -246,6 +246,16 @@ export async function redisBus(target: RedisTarget, options: RedisBusOptions = {
       if (epoch !== idEpoch || after > ring.last) return { ok: false, reason: 'unknown' }
       if (after < ring.base) return { ok: false, reason: 'evicted' }
       return { ok: true, ...ring.after(after, limit) }
+    },
+
+    async lookup(ids) {
+      return ids.map((id) => {
+        const dash = id.lastIndexOf('-')
+        const seqText = id.slice(dash + 1)
+        if (dash <= 0 || !SEQ.test(seqText) || id.slice(0, dash) !== epoch) return undefined
+        const held = ring.get(Number(seqText))
+        return held?.id === id ? held : undefined
+      })
     },
 
     head: () => idOf(ring.last),

@@ -3,7 +3,7 @@
  * satisfies, and the connections each integration opens from it.
  * @module
  */
-import { RtError } from '../index.js'
+import { countOption, durationOption, RtError } from '../index.js'
 
 /**
  * The part of a node-redis client rt uses. Pass your own client (`createClient()` from
@@ -112,9 +112,10 @@ export function randomId(bytes = 6): string {
 
 /** Validates an optional positive integer option. */
 export function positiveInt(who: string, name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1) {
-    throw new RtError('invalid_option', `${who}: ${name} must be a positive integer, got ${String(value)}`)
-  }
-  return value
+  return countOption(who, name, value, fallback, true)
+}
+
+/** A whole number of ms that a timer can hold (see `MAX_TIMER_MS`). */
+export function durationMs(who: string, name: string, value: number | undefined, fallback: number): number {
+  return durationOption(who, name, positiveInt(who, name, value, fallback), fallback)
 }

@@ -3,7 +3,7 @@
  * @module
  */
 import type { PresenceBackend, PresenceChange } from '../index.js'
-import { connect, positiveInt, type RedisTarget, randomId } from './client.js'
+import { connect, durationMs, type RedisTarget, randomId } from './client.js'
 import { Script, SERVER_MS } from './script.js'
 
 /** Options of {@link redisPresence}. */
@@ -118,8 +118,8 @@ return 1`)
 export async function redisPresence(target: RedisTarget, options: RedisPresenceOptions = {}): Promise<PresenceBackend> {
   const who = 'redisPresence'
   const prefix = options.prefix ?? 'rt:presence'
-  const ttlMs = positiveInt(who, 'ttlMs', options.ttlMs, 30_000)
-  const heartbeatMs = positiveInt(who, 'heartbeatMs', options.heartbeatMs, Math.max(1, Math.floor(ttlMs / 3)))
+  const ttlMs = durationMs(who, 'ttlMs', options.ttlMs, 30_000)
+  const heartbeatMs = durationMs(who, 'heartbeatMs', options.heartbeatMs, Math.max(1, Math.floor(ttlMs / 3)))
   const nodeId = randomId(8)
   const channel = `${prefix}:events`
   const nodesKey = `${prefix}:nodes`

@@ -12,7 +12,7 @@ import {
   RtError,
 } from '../index.js'
 import { boundedWrites } from './bounded-writes.js'
-import { connect, positiveInt, type RedisLike, type RedisTarget, randomId, unavailable } from './client.js'
+import { connect, durationMs, positiveInt, type RedisLike, type RedisTarget, randomId, unavailable } from './client.js'
 import { Progress, Ring } from './ring.js'
 import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
 
@@ -172,8 +172,8 @@ export async function redisLog(
   const maxAgeMs = options.maxAgeMs === undefined ? 0 : positiveInt(who, 'maxAgeMs', options.maxAgeMs, 0)
   const cache = positiveInt(who, 'cache', options.cache, 10_000)
   const maxPending = positiveInt(who, 'maxPending', options.maxPending, 1_000)
-  const publishTimeoutMs = positiveInt(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
-  const catchUpMs = positiveInt(who, 'catchUpMs', options.catchUpMs, 5_000)
+  const publishTimeoutMs = durationMs(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
+  const catchUpMs = durationMs(who, 'catchUpMs', options.catchUpMs, 5_000)
   const metaKey = `${stream}:meta`
   const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
 
@@ -355,6 +355,15 @@ export async function redisLog(
       // Valid, but this node's tail is stuck behind it: let the client retry.
       if (page.ok && after.seq > ring.last) throw unavailable(who, undefined, 'this node is behind the stream')
       return page
+    },
+
+    /** From this node's cache: an id older than it is reported unverified. */
+    async lookup(ids) {
+      return ids.map((id) => {
+        const at = parse(id)
+        const held = typeof at === 'string' ? undefined : ring.get(at.seq)
+        return held?.id === id ? held : undefined
+      })
     },
 
     head: () => `${epoch}.${cursor}`,
