@@ -88,7 +88,8 @@ test('one stream for tabs with different types and presence; a closing leader ha
   const before = streams.length
   a.client.close()
   await hub.publish({ type: 'm', topic: 'b', data: 5 })
-  await expect.poll(() => streams.length, { timeout: 10_000 }).toBe(before + 1)
+  await expect.poll(() => streams.length, { timeout: 10_000 }).toBeGreaterThan(before)
+  await expect.poll(() => hub.stats().connections).toBe(1)
   expect(streams.at(-1)?.searchParams.get('topics')).toBe('a,b,c')
   expect(streams.at(-1)?.searchParams.get('types')).toBe('m,n')
   expect(c.got).toEqual([])

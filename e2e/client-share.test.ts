@@ -104,16 +104,28 @@ async function allReceived(pages: Page[], count: number): Promise<void> {
 
 const leaders = (pages: Page[]) => pages.filter((page) => (streamsOf.get(page) ?? 0) > 0)
 
+/**
+ * The tabs that made stream requests. With Web Locks exactly one tab leads, the first in
+ * line. The fallback's election runs on timers: on a starved machine a tab may claim before
+ * it hears the leader and step back a beat later, so there it is enough that the oldest
+ * tab leads once things settle (one stream on the server).
+ */
+function expectLeader(pages: Page[], leader: Page | undefined, locks: boolean): void {
+  if (locks) expect(leaders(pages)).toEqual([leader])
+  else expect(leaders(pages)).toContain(leader)
+}
+
 describe.each([
   { mode: 'Web Locks', query: '', tabs: 8 },
   { mode: 'BroadcastChannel fallback', query: '?nolocks', tabs: 4 },
 ])('$mode', ({ query, tabs }) => {
+  const locks = query === ''
   test(`${tabs} tabs hold one stream; closing the leader tab loses and repeats nothing`, async () => {
     const context = await chromium.context()
     const pages = await openTabs(context, tabs, query)
-    expect(await pages[0]?.evaluate(() => 'locks' in navigator)).toBe(query === '')
-    expect(hub.stats().connections).toBe(1)
-    expect(leaders(pages)).toHaveLength(1)
+    expect(await pages[0]?.evaluate(() => 'locks' in navigator)).toBe(locks)
+    await expect.poll(() => hub.stats().connections).toBe(1)
+    expectLeader(pages, pages[0], locks)
 
     const ids: string[] = []
     for (let n = 0; n < 10; n++) ids.push(await hub.publish({ type: 'n', topic: 'room', data: n }))
@@ -126,15 +138,14 @@ describe.each([
     const arrived = new Promise<string | undefined>((resolve) => {
       hold = { arrived: resolve, release: new Promise<void>((r) => (release = r)) }
     })
-    const [leader] = leaders(pages)
-    const rest = pages.filter((page) => page !== leader)
+    const [leader, ...rest] = pages
     await leader?.close()
     expect(await arrived).toBe(ids.at(-1))
     await expect.poll(() => hub.stats().connections).toBe(0)
     await publish('room', 10, 15)
     release()
     await expect.poll(() => hub.stats().connections, { timeout: 10_000 }).toBe(1)
-    expect(leaders(rest)).toHaveLength(1)
+    expectLeader(rest, rest[0], locks)
     await publish('room', 15, 20)
     await allReceived(rest, 20)
     for (const page of rest) expect(await received(page)).toEqual(range('room', 0, 20))
@@ -146,8 +157,10 @@ describe.each([
   test("a follower's topic comes and goes without disturbing the other tabs", async () => {
     const context = await chromium.context()
     const pages = await openTabs(context, 3, query)
-    const follower = pages.find((page) => (streamsOf.get(page) ?? 0) === 0) as Page
-    const others = pages.filter((page) => page !== follower)
+    await expect.poll(() => hub.stats().connections).toBe(1)
+    expectLeader(pages, pages[0], locks)
+    const follower = pages[2] as Page
+    const others = pages.slice(0, 2)
     const update = (topics: string[]) =>
       follower.evaluate(
         (t) =>
@@ -173,7 +186,7 @@ describe.each([
     expect(await received(follower)).toEqual([...range('side', 0, 3), ...range('room', 0, 6)])
     for (const page of others) {
       expect(await received(page)).toEqual(range('room', 0, 6))
-      expect((await tabState(page)).states).toEqual(['open'])
+      if (locks) expect((await tabState(page)).states).toEqual(['open'])
     }
     expect(hub.stats().connections).toBe(1)
     await context.close()

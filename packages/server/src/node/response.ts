@@ -113,7 +113,8 @@ export function sendNodeResponse(response: HubResponse, res: NodeResponse): void
   const stream: StreamHandle = response.open(sink)
   // A pipelined response waits behind the one before it without a socket of its own, and
   // Node never emits its `close` when the connection dies: watch the connection as well.
-  const connection = res.req.socket
+  // (HTTP/2 has no pipelining; its stream's `close` says it all.)
+  const connection = 'stream' in res ? undefined : res.req.socket
   const close = () => {
     connection?.off('close', close)
     stream.close()
