@@ -8,6 +8,7 @@ export { createRealtimeHooks, type RealtimeHooks } from './create-hooks.js'
 export { RealtimeProvider, type RealtimeProviderProps } from './provider.js'
 export { createRealtimeStore, type Realtime } from './store.js'
 export type {
+  ClientFactory,
   ConnectionState,
   EventListOptions,
   LiveSnapshot,

@@ -4,7 +4,15 @@
  * No React in here, so it runs and is reasoned about on its own.
  * @module
  */
-import { type Client, createClient, type EventMap, type EventName, type Listener, type PresenceInfo } from '@rt/client'
+import {
+  type Client,
+  type ClientOptions,
+  createClient,
+  type EventMap,
+  type EventName,
+  type Listener,
+  type PresenceInfo,
+} from '@rt/client'
 import type { ConnectionState, RealtimeOptions } from './types.js'
 
 type AnyListener = (a: unknown, b?: unknown) => void
@@ -50,6 +58,9 @@ export function createRealtimeStore<Events extends EventMap = EventMap>(source: 
   const options = source.options
   const own = source.client === undefined
   if (own && options === undefined) throw new TypeError('RealtimeProvider needs a `client` or `options`')
+  if (options?.share && options.createClient === undefined) {
+    throw new TypeError("RealtimeProvider: `share` needs `createClient` from '@rt/client/share'")
+  }
   let client: Client<Events> | undefined = source.client
   let state: ConnectionState = client?.state ?? 'idle'
   /** Where a closed own client stopped, so the next one resumes there. */
@@ -140,7 +151,9 @@ export function createRealtimeStore<Events extends EventMap = EventMap>(source: 
   }
 
   function startOwn(topics: string[], presence: boolean): void {
-    client = createClient<Events>({ ...(options as RealtimeOptions), topics, presence, lastEventId: position })
+    const { createClient: factory, ...settings } = options as RealtimeOptions
+    const make = (factory ?? createClient) as (options: ClientOptions) => Client<Events>
+    client = make({ ...settings, topics, presence, lastEventId: position })
     bind(client)
   }
 

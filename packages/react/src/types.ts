@@ -2,7 +2,10 @@
  * Public types of `@rt/react`.
  * @module
  */
-import type { ClientOptions, ClientState, EventMap } from '@rt/client'
+import type { Client, ClientOptions, ClientState, EventMap } from '@rt/client'
+
+/** Creates the provider's client: `createClient` from `@rt/client` or `@rt/client/share`. */
+export type ClientFactory = (options: ClientOptions & { share?: boolean | string | undefined }) => Client<EventMap>
 
 /**
  * Options of the client a {@link RealtimeProvider} creates: those of `createClient`, with
@@ -11,6 +14,20 @@ import type { ClientOptions, ClientState, EventMap } from '@rt/client'
 export type RealtimeOptions = Omit<ClientOptions, 'topics' | 'signal'> & {
   /** Topics followed for as long as the provider is mounted. @default [] */
   topics?: readonly string[] | undefined
+  /**
+   * One stream for the tabs of a browser: `true` or a name, passed to `createClient`. Needs
+   * `createClient` from `@rt/client/share` (kept out of this package so apps that do not
+   * share do not ship it). `useLiveState` keeps its own unshared stream: it starts from its
+   * snapshot's cursor, which other tabs do not share.
+   * @default false
+   */
+  share?: boolean | string | undefined
+  /**
+   * Makes the provider's shared client. Pass `createClient` from `@rt/client/share` with
+   * `share`.
+   * @default createClient from `@rt/client`
+   */
+  createClient?: ClientFactory | undefined
 }
 
 /**

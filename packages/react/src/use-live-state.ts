@@ -35,8 +35,10 @@ function follower<Events extends EventMap, Type extends keyof Events & string>(
       feed.error(new Error('useLiveState: give the RealtimeProvider `options` (the URL to subscribe to)'))
       return () => {}
     }
+    // Never shared between tabs: the stream starts from this snapshot's own cursor.
+    const { share: _share, createClient: _factory, ...settings } = options
     const client = createClient({
-      ...options,
+      ...settings,
       topics,
       types,
       lastEventId: cursor,
@@ -45,7 +47,7 @@ function follower<Events extends EventMap, Type extends keyof Events & string>(
       ack: false,
       onError(error) {
         if (isRtError(error) && error.code === 'rejected') feed.error(error)
-        else options.onError?.(error)
+        else settings.onError?.(error)
       },
     })
     const on = client.on as (type: string, listener: (data: unknown, meta: EventMeta) => void) => () => void
