@@ -8,7 +8,7 @@ import { RtError } from '../index.js'
 import type { TokenStore } from './token-store.js'
 
 /** The collection names rt uses by default: token store, `mongoLog` and its sequence. */
-export const DEFAULT_OWN_COLLECTIONS: readonly string[] = ['rt_tokens', 'rt_log', 'rt_log.meta']
+const DEFAULT_OWN_COLLECTIONS: readonly string[] = ['rt_tokens', 'rt_log', 'rt_log.meta']
 
 const MAX_EXCLUDE = 1_000
 

@@ -497,3 +497,25 @@ describe('11. transactions', () => {
     ])
   })
 })
+
+describe('12. hello with topologyVersion', () => {
+  test('the monitor streams awaitable hello with exhaust; commands keep working', async () => {
+    const sim = await startMongoSim({ streamingHello: true })
+    cleanups.push(() => sim.close())
+    const client = new MongoClient(sim.uri, { heartbeatFrequencyMS: 100, serverSelectionTimeoutMS: 3000 })
+    cleanups.push(() => client.close())
+    const awaited: boolean[] = []
+    client.on('serverHeartbeatSucceeded', (event) => awaited.push(event.awaited))
+    await client.connect()
+    const hello = await client.db('admin').command({ hello: 1 })
+    expect(hello.topologyVersion).toEqual({ processId: expect.anything(), counter: 0 })
+    await waitUntil(() => awaited.filter(Boolean).length >= 3)
+    // One awaitable hello was sent; the rest came as a stream of replies.
+    const sent = sim.commands.filter((c) => c.name === 'hello' && c.body.topologyVersion !== undefined)
+    expect(sent.length).toBeGreaterThanOrEqual(1)
+    expect(sent.length).toBeLessThan(awaited.filter(Boolean).length)
+    expect(sent[0]?.body.maxAwaitTimeMS).toBe(100)
+    await client.db('conformance').collection('test').insertOne({ x: 1 })
+    expect(await client.db('conformance').collection('test').countDocuments()).toBe(1)
+  })
+})

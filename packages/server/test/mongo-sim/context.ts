@@ -13,6 +13,8 @@ export interface SimContext {
   /** `host:port` as the client dials it. */
   readonly host: string
   readonly connectionId: number
+  /** `hello`'s `topologyVersion` when the simulator streams hello to monitors, else null. */
+  readonly topologyVersion: Document | null
 }
 
 /** One command to run. */

@@ -50,7 +50,7 @@ const CODE_NAMES: Record<number, string> = {
  * Codes a 4.4+ server labels `ResumableChangeStreamError` when a change stream's `getMore` fails
  * with them (the list drivers used before servers labelled errors themselves).
  */
-export const RESUMABLE_CODES: ReadonlySet<number> = new Set([
+const RESUMABLE_CODES: ReadonlySet<number> = new Set([
   6, 7, 43, 63, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388, 13435, 13436,
 ])
 

@@ -10,6 +10,7 @@ const HEADER = 16
 const MAX_MESSAGE = 48_000_000
 const CHECKSUM_PRESENT = 1
 const MORE_TO_COME = 2
+const EXHAUST_ALLOWED = 1 << 16
 
 /** One command as the client sent it, whatever the opcode. */
 export interface WireRequest {
@@ -20,6 +21,8 @@ export interface WireRequest {
   readonly body: Document
   /** The client expects no reply (`w: 0` writes). */
   readonly moreToCome: boolean
+  /** The client accepts a stream of replies (awaitable `hello` of a monitor). */
+  readonly exhaustAllowed?: boolean
 }
 
 /** A malformed or unsupported message: the connection is closed, as a server would. */
@@ -101,28 +104,45 @@ export function decodeRequest(message: Buffer): WireRequest {
       body[identifier] = Array.isArray(existing) ? [...existing, ...docs] : docs
     }
     const db = typeof body.$db === 'string' ? body.$db : 'admin'
-    return { requestId, opCode, db, body, moreToCome: (flags & MORE_TO_COME) !== 0 }
+    return {
+      requestId,
+      opCode,
+      db,
+      body,
+      moreToCome: (flags & MORE_TO_COME) !== 0,
+      exhaustAllowed: (flags & EXHAUST_ALLOWED) !== 0,
+    }
   }
   throw new ProtocolError(`unsupported opcode ${opCode}`)
 }
 
 let nextResponseId = 1
 
-/** Encodes the reply to `request` in the matching opcode (OP_REPLY for OP_QUERY, else OP_MSG). */
-export function encodeReply(request: WireRequest, reply: Document): Buffer {
+/**
+ * Encodes the reply to `request` in the matching opcode (OP_REPLY for OP_QUERY, else OP_MSG).
+ * `moreToCome` marks one reply of an exhaust stream: more follow without a request, each
+ * answering to the previous reply's id (bytes 4-7 of the returned buffer).
+ */
+export function encodeReply(
+  request: WireRequest,
+  reply: Document,
+  moreToCome = false,
+  responseTo = request.requestId,
+): Buffer {
   const doc = serialize(reply, { ignoreUndefined: true })
   const legacy = request.opCode === OP_QUERY
   const prefix = legacy ? 20 : 5
   const out = Buffer.alloc(HEADER + prefix + doc.length)
   out.writeInt32LE(out.length, 0)
   out.writeInt32LE(nextResponseId++ & 0x7fffffff, 4)
-  out.writeInt32LE(request.requestId, 8)
+  out.writeInt32LE(responseTo, 8)
   out.writeInt32LE(legacy ? OP_REPLY : OP_MSG, 12)
   if (legacy) {
     // responseFlags 0, cursorID 0 (int64), startingFrom 0, numberReturned 1
     out.writeInt32LE(1, HEADER + 16)
   } else {
-    // flagBits 0, then one kind-0 section
+    // flagBits, then one kind-0 section
+    out.writeUInt32LE(moreToCome ? MORE_TO_COME : 0, HEADER)
     out.writeUInt8(0, HEADER + 4)
   }
   out.set(doc, HEADER + prefix)

@@ -8,7 +8,8 @@ const ELECTION_ID = new ObjectId('7fffffff0000000000000001')
 
 /**
  * `hello` / `isMaster`, as a one-member replica set's primary (or a standalone) answers it.
- * No `topologyVersion`, so the driver's monitor polls instead of streaming hello with exhaust.
+ * With `topologyVersion` (option `streamingHello`) the driver's monitor streams awaitable hello
+ * with exhaust; without it, it polls.
  */
 export const hello: Handler = (ctx, { body }) => {
   const reply: Document = {
@@ -39,6 +40,7 @@ export const hello: Handler = (ctx, { body }) => {
     readOnly: false,
     ok: 1,
   })
+  if (ctx.topologyVersion !== null) reply.topologyVersion = ctx.topologyVersion
   if (body.saslSupportedMechs !== undefined) reply.saslSupportedMechs = []
   return reply
 }

@@ -22,7 +22,8 @@
  *   `cursorTimeoutMs` are killed (43 on the next `getMore`). Transactions: their changes reach
  *   change streams at commit, with one cluster time, `lsid` and `txnNumber`; an abort undoes the
  *   writes and logs nothing. They are not isolated (other sessions see uncommitted writes). No
- *   auth, compression, exhaust (so no `topologyVersion` in `hello`) or `client.bulkWrite`.
+ *   auth, compression or `client.bulkWrite`; exhaust only for the awaitable `hello` of
+ *   `streamingHello: true` (`hello` then carries a `topologyVersion`).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Document, Long } from 'bson'
+import { type Document, Long, ObjectId } from 'bson'
 import { ChangeLog, type Transaction } from './changelog.js'
 import { HANDLERS, RETRYABLE_WRITES } from './commands.js'
 import type { CommandCall, SimContext } from './context.js'
@@ -42,6 +42,13 @@ export interface MongoSimOptions {
    * @default 600_000
    */
   cursorTimeoutMs?: number
+  /**
+   * Answer `hello` with a `topologyVersion`, as mongod 4.4+ does: the driver's monitor then
+   * streams awaitable hello with exhaust (one reply every `heartbeatFrequencyMS`) instead of
+   * polling.
+   * @default false
+   */
+  streamingHello?: boolean
 }
 
 /** A command as the simulator received it. */
@@ -112,6 +119,8 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
   const retried = new Map<string, Document>()
   let connections = 0
   let host = ''
+  const topologyVersion =
+    options.streamingHello === true ? { processId: new ObjectId(), counter: Long.fromNumber(0) } : null
 
   /** Open multi-document transactions by session and number. */
   const transactions = new Map<string, Transaction>()
@@ -206,7 +215,42 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     }
     if (fault && 'delayMs' in fault) await sleep(fault.delayMs, undefined, { signal }).catch(() => {})
     if (socket.destroyed || request.moreToCome) return
+    if (isAwaitableHello(ctx, name, request)) return streamHello(socket, ctx, signal, request)
     socket.write(encodeReply(request, withClusterTime(ctx, reply)))
+  }
+
+  /** An awaitable `hello` of a monitor: `{ topologyVersion, maxAwaitTimeMS }` with exhaust allowed. */
+  function isAwaitableHello(ctx: SimContext, name: string, request: WireRequest): boolean {
+    const lower = name.toLowerCase()
+    return (
+      ctx.topologyVersion !== null &&
+      (lower === 'hello' || lower === 'ismaster') &&
+      request.exhaustAllowed === true &&
+      request.body.topologyVersion !== undefined &&
+      typeof request.body.maxAwaitTimeMS === 'number'
+    )
+  }
+
+  /**
+   * The topology never changes, so each reply comes after `maxAwaitTimeMS`, flagged moreToCome,
+   * until the connection closes: the exhaust protocol of mongod's awaitable hello.
+   */
+  async function streamHello(
+    socket: Socket,
+    ctx: SimContext,
+    signal: AbortSignal,
+    request: WireRequest,
+  ): Promise<void> {
+    const waitMs = Math.max(0, Math.min(request.body.maxAwaitTimeMS as number, 60_000))
+    let responseTo = request.requestId
+    while (!signal.aborted && !socket.destroyed) {
+      await sleep(waitMs, undefined, { signal }).catch(() => {})
+      if (signal.aborted || socket.destroyed) return
+      const reply = await run(ctx, { db: request.db, name: 'hello', body: request.body, signal, cursorId0: false })
+      const bytes = encodeReply(request, withClusterTime(ctx, reply), true, responseTo)
+      responseTo = bytes.readInt32LE(4)
+      socket.write(bytes)
+    }
   }
 
   const server: Server = createServer((socket) => {
@@ -214,7 +258,7 @@ export async function startMongoSim(options: MongoSimOptions = {}): Promise<Mong
     socket.setNoDelay(true)
     const closed = new AbortController()
     const signal = AbortSignal.any([closed.signal, closing.signal])
-    const ctx: SimContext = { store, log, cursors, setName, host, connectionId: ++connections }
+    const ctx: SimContext = { store, log, cursors, setName, host, connectionId: ++connections, topologyVersion }
     const reader = new FrameReader()
     // Commands on one connection run one after another, as mongod runs them.
     let queue = Promise.resolve()
