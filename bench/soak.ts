@@ -8,6 +8,7 @@
  * plots go to docs/soak.md and docs/soak/*.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { type Client, createClient } from '@rt/client'
 import { ask, spawnTs } from './lib/ipc.js'
@@ -42,6 +43,8 @@ interface Sample {
   readonly open: number
   readonly received: number
   readonly delivered: number
+  /** The machine's 1-minute load average. */
+  readonly load: number
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -126,6 +129,7 @@ while (Date.now() < end) {
       open: live.filter((c) => c.state === 'open').length,
       received,
       delivered: hubSample.delivered as number,
+      load: loadavg()[0] as number,
     }
     samples.push(sample)
     console.info(
@@ -196,7 +200,8 @@ Every ${sampleS} s the hub process is sampled after a forced GC (RSS and live he
 is the clients' process (raw numbers: [soak/samples.json](soak/samples.json)).
 
 This run: **${elapsed} minutes** (${samples.length} samples) on ${process.platform}, Node ${process.version},
-a shared 2-core machine under other load. The default is 10 minutes (\`--minutes=10\`).
+${cpus().length} cores, 1-minute load average ${Math.min(...samples.map((s) => s.load)).toFixed(0)} to ${Math.max(...samples.map((s) => s.load)).toFixed(0)} during the run.
+The default is 10 minutes (\`--minutes=10\`).
 
 ![Hub process memory](soak/hub-memory.svg)
 
