@@ -8,6 +8,7 @@
  * plots go to docs/soak.md and docs/soak/*.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { type Client, createClient } from '@rt/client'
 import { ask, spawnTs } from './lib/ipc.js'
@@ -26,6 +27,8 @@ const minutes = Number(flags.get('minutes') ?? 10)
 const clients = Number(flags.get('clients') ?? 2_000)
 const sampleS = Number(flags.get('sample') ?? 5)
 const TOPICS = 50
+/** Small enough that the log is full within the warm-up. */
+const LOG_CAPACITY = 2_000
 const PUBLISH_PER_S = 20
 const CHURN_PER_S = Math.max(1, Math.round(clients / 100))
 const docs = join(import.meta.dirname, '..', 'docs')
@@ -40,12 +43,14 @@ interface Sample {
   readonly open: number
   readonly received: number
   readonly delivered: number
+  /** The machine's 1-minute load average. */
+  readonly load: number
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const MB = 1024 * 1024
 
-const hub = spawnTs('soak/hub.ts', [], ['--expose-gc'])
+const hub = spawnTs('soak/hub.ts', [String(LOG_CAPACITY)], ['--expose-gc'])
 const { origin } = await ask<{ origin: string }>(hub, { cmd: 'listen' }, 'origin')
 const url = `${origin}/events`
 
@@ -87,10 +92,21 @@ const next = () => {
   return random / 2 ** 31
 }
 
+// Publishes and churn follow the clock, not the loop: a slow turn on a busy machine is
+// made up for by the next one.
+let published = 0
+let churned = 0
 while (Date.now() < end) {
   const tick = Date.now()
-  await ask(hub, { cmd: 'publish', count: PUBLISH_PER_S, topics: TOPICS }, 'published')
-  for (let k = 0; k < CHURN_PER_S; k++) {
+  const due = (tick - started) / 1_000
+  const count = Math.min(Math.floor(due * PUBLISH_PER_S) - published, 10 * PUBLISH_PER_S)
+  if (count > 0) {
+    await ask(hub, { cmd: 'publish', count, topics: TOPICS }, 'published')
+    published += count
+  }
+  const replace = Math.min(Math.floor(due * CHURN_PER_S) - churned, 10 * CHURN_PER_S)
+  churned += Math.max(0, replace)
+  for (let k = 0; k < replace; k++) {
     const at = Math.floor(next() * live.length)
     const old = live[at] as Client
     const lastEventId = k % 2 === 0 ? old.lastEventId : undefined
@@ -113,6 +129,7 @@ while (Date.now() < end) {
       open: live.filter((c) => c.state === 'open').length,
       received,
       delivered: hubSample.delivered as number,
+      load: loadavg()[0] as number,
     }
     samples.push(sample)
     console.info(
@@ -138,7 +155,8 @@ function slope(points: Sample[], y: (s: Sample) => number): number {
 }
 
 function report(): void {
-  const warm = samples.filter((s) => s.t >= Math.min(60, (minutes * 60) / 4))
+  // Warm-up: the log fills to its capacity and the clients' id memories grow.
+  const warm = samples.filter((s) => s.t >= Math.min(120, (minutes * 60) / 3))
   const mean = (list: Sample[], y: (s: Sample) => number) => list.reduce((a, s) => a + y(s), 0) / list.length
   const half = Math.floor(warm.length / 2)
   const row = (label: string, y: (s: Sample) => number) =>
@@ -147,6 +165,7 @@ function report(): void {
   const last = samples.at(-1) as Sample
   const elapsed = (last.t / 60).toFixed(1)
   mkdirSync(join(docs, 'soak'), { recursive: true })
+  writeFileSync(join(docs, 'soak', 'samples.json'), `${JSON.stringify({ clients, minutes, samples }, null, 1)}\n`)
   writeFileSync(
     join(docs, 'soak', 'hub-memory.svg'),
     lineChart(
@@ -169,17 +188,20 @@ function report(): void {
       ],
     ),
   )
+  const seconds = last.t
   const md = `# Soak run
 
 \`npm run soak\` (\`bench/soak.ts\`): ${clients} \`@rt/client\` instances (one in ten on long-poll)
-against one hub process (node adapter, \`memoryLog({ capacity: 10_000 })\`, 5 s heartbeats),
+against one hub process (node adapter, \`memoryLog({ capacity: ${LOG_CAPACITY} })\`, 5 s heartbeats),
 with churn: ${CHURN_PER_S} clients closed and replaced every second, half of them resuming from
 their last id; ${PUBLISH_PER_S} events a second (about 300 bytes each) over ${TOPICS} topics.
+Measured over the run: ${(churned / seconds).toFixed(1)} replacements and ${(published / seconds).toFixed(1)} publishes a second.
 Every ${sampleS} s the hub process is sampled after a forced GC (RSS and live heap), and so
-is the clients' process.
+is the clients' process (raw numbers: [soak/samples.json](soak/samples.json)).
 
 This run: **${elapsed} minutes** (${samples.length} samples) on ${process.platform}, Node ${process.version},
-a shared 2-core machine under other load. The default is 10 minutes (\`--minutes=10\`).
+${cpus().length} cores, 1-minute load average ${Math.min(...samples.map((s) => s.load)).toFixed(0)} to ${Math.max(...samples.map((s) => s.load)).toFixed(0)} during the run.
+The default is 10 minutes (\`--minutes=10\`).
 
 ![Hub process memory](soak/hub-memory.svg)
 
@@ -198,6 +220,13 @@ Totals: ${created} clients created (${created - clients} by churn), ${resumes} r
 last id, ${received} events received, ${last.delivered} deliveries counted by the hub,
 ${resets} resets, ${errors} client errors reported. Connections at the end: ${last.connections}
 (hub), ${last.open} clients open.
+
+Reading it: the hub holds its log (full after the warm-up, ${LOG_CAPACITY} events), and per
+connection its writer and indexes; closed connections must leave nothing behind, which is
+what a flat live heap under churn shows. The hub counts open streams plus long-poll requests
+waiting, so long-poll clients between two requests are not in its count. The clients'
+process also holds, per client, the ids of recent events (up to 1,000, to drop a repeat
+across a reconnect): that memory grows with every event received until it is full, by design.
 `
   writeFileSync(join(docs, 'soak.md'), md)
   console.info(md)

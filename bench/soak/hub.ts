@@ -1,6 +1,6 @@
 /**
  * The hub of the soak run, in its own process so that its memory is measured apart from
- * the clients': a memoryLog hub behind the node adapter, driven over IPC (`listen`,
+ * the clients': a memoryLog hub (capacity: the first argument) behind the node adapter, driven over IPC (`listen`,
  * `publish`, `sample`).
  */
 import { once } from 'node:events'
@@ -11,7 +11,7 @@ import { toNodeHandler } from '@rt/server/node'
 import { serve } from '../lib/ipc.js'
 
 const hub = createHub<Record<string, unknown>>({
-  log: memoryLog({ capacity: 10_000 }),
+  log: memoryLog({ capacity: Number(process.argv[2] ?? 10_000) }),
   heartbeatMs: 5_000,
   maxConnections: 20_000,
 })

@@ -26,6 +26,8 @@ export interface ChaosNodeConfig {
   readonly name: string
   /** Feed the log from this database's `items` change stream. */
   readonly mongo?: { readonly uri: string; readonly db: string }
+  /** The run's process: when it is gone (a timed-out test), this node exits too. */
+  readonly parent?: number
 }
 
 /** A document of `items`: what it becomes on the stream. */
@@ -37,6 +39,16 @@ export interface Item {
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChaosNodeConfig
+if (config.parent !== undefined) {
+  const parent = config.parent
+  setInterval(() => {
+    try {
+      process.kill(parent, 0)
+    } catch {
+      process.exit(1)
+    }
+  }, 1_000).unref()
+}
 const target = { url: config.redisUrl }
 // Publishes give up quickly while Redis is down, so the run sees failures, not a hang.
 const bounds = { maxPending: 200, publishTimeoutMs: 800 }

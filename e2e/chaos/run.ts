@@ -204,7 +204,8 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
       const forwarder = await startForwarder()
       cleanup.push(() => forwarder.close())
       const mongoFeed = adapter === 'node' ? { mongo: { uri: sim.uri, db: 'chaos' } } : {}
-      hubs.push({ config: { adapter, redisUrl: redis.url, mode: plan.mode, name, ...mongoFeed }, forwarder })
+      const config = { adapter, redisUrl: redis.url, mode: plan.mode, name, parent: process.pid, ...mongoFeed }
+      hubs.push({ config, forwarder })
     }
     cleanup.push(() => Promise.all(hubs.map(killHub)))
     await Promise.all(hubs.map(startHub))
