@@ -12,7 +12,7 @@ import { createCursor } from './cursor.js'
 import { RtError } from './errors.js'
 import { type Action, fromPoll, fromSse, interpret, type Message, PRESENCE, RESET } from './protocol.js'
 import { openStore, storeKey } from './storage.js'
-import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
+import type { Client, ClientOptions, ClientState, ClientUpdate, EventMap, Timers, Transport } from './types.js'
 
 /** How one attempt (an SSE stream, or a run of long-poll requests) ended. */
 interface Outcome {
@@ -55,7 +55,9 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * rt.on('reset', () => refetchEverything())
  * ```
  */
-export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events> {
+export function createClient<Events extends EventMap = EventMap>(
+  options: NoInfer<ClientOptions<Events>>,
+): Client<Events> {
   const timers = options.timers ?? defaultTimers
   const random = options.random ?? Math.random
   // Looked up per call, so a fetch installed after the client was created is used.
@@ -72,7 +74,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
   let at = 0
   let base = bases[0] as URL
   let topics = options.topics
-  let types = options.types
+  let types: readonly string[] | undefined = options.types
   const store = openStore(options.persist)
   let key = storeKey(bases[0] as URL, topics)
   const cursor = createCursor(options.lastEventId ?? store?.get(key))
@@ -423,7 +425,7 @@ export function createClient<Events extends EventMap = EventMap>(options: Client
         stateListeners.delete(listener)
       }
     },
-    update(changes: { topics?: readonly string[] | undefined; types?: readonly string[] | undefined }) {
+    update(changes: ClientUpdate<Events>) {
       if (changes.topics) topics = changes.topics
       if ('types' in changes) types = changes.types
       key = storeKey(bases[0] as URL, topics)

@@ -13,6 +13,7 @@ export type {
   EventMap,
   EventMeta,
   EventName,
+  EventType,
   HeadersOption,
   Listener,
   PresenceInfo,

@@ -8,6 +8,7 @@ import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
+import { checkHubOptions } from './options.js'
 import { longPoll, type PollDeps } from './poll.js'
 import { PresenceTracker } from './presence.js'
 import { parseSubscribe, type SubscribeParams } from './request.js'
@@ -131,6 +132,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export function createHub<Events extends EventMap = EventMap, Id extends Identity = Identity>(
   options: HubOptions<Id> = {},
 ): Hub<Events, Id> {
+  checkHubOptions(options)
   const log = options.log ?? memoryLog()
   const authenticate = options.authenticate ?? (() => ({}) as Id)
   const authorize = options.authorize ?? (() => true)
