@@ -24,9 +24,10 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  *
  * @example
  * ```ts
- * http.createServer(toNodeHandler(hub)).listen(3000)      // node:http
- * app.get('/events', toNodeHandler(hub))                  // Express 5
- * router.get('/events', (ctx) => { ctx.respond = false; return handler(ctx.req, ctx.res) }) // Koa
+ * const events = toNodeHandler(hub)
+ * http.createServer(events).listen(3000)                  // node:http
+ * app.route('/events').get(events).post(events)           // Express 5 (POST carries acks)
+ * router.all('/events', (ctx) => { ctx.respond = false; return events(ctx.req, ctx.res) }) // Koa
  * ```
  */
 export function toNodeHandler(hub: HandlesRequests): NodeHandler {
