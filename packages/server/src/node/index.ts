@@ -1,7 +1,7 @@
 /**
  * `@rt/server/node`: serve a hub from `node:http`, Express, Koa or anything that hands out
  * Node's `IncomingMessage` and `ServerResponse`.
- * @module
+ * @module @rt/server/node
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
