@@ -4,6 +4,7 @@
  * (POST to the same route) and a long-poll, each through the framework's own routing.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { appEvents, openSse } from './support/sse.js'
@@ -54,6 +55,17 @@ async function publish(base: string, text: string): Promise<string> {
   expect(res.status).toBe(200)
   return ((await res.json()) as { id: string }).id
 }
+
+test("the README's framework table links every example with its line count", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const rows = [...readme.matchAll(/\[`examples\/frameworks\/([\w.-]+)`\]\([^)]+\) \| (\d+) \|/g)]
+  const counted = Object.fromEntries(rows.map(([, file = '', lines = '']) => [file, Number(lines)]))
+  const files = FRAMEWORKS.map(({ command }) => command.at(-1) ?? '').map((path) => path.split('/').at(-1) ?? '')
+  const actual = Object.fromEntries(
+    files.map((file) => [file, readFileSync(example(file), 'utf8').trimEnd().split('\n').length]),
+  )
+  expect(counted).toEqual(actual)
+})
 
 describe.each(FRAMEWORKS)('$name', ({ command, health }) => {
   let server: { child: ChildProcess; base: string }
