@@ -14,27 +14,55 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 const example = (file: string) => join(root, 'examples', 'frameworks', file)
 const onNode = (file: string) => [process.execPath, '--import', 'tsx', '--conditions=@rt/source', example(file)]
 
-const FRAMEWORKS: readonly { name: string; command: readonly string[]; health?: boolean }[] = [
-  { name: 'node:http', command: onNode('node-http.ts') },
-  { name: 'Express 5', command: onNode('express.ts') },
-  { name: 'Koa 3', command: onNode('koa.ts') },
-  { name: 'Fastify 5', command: onNode('fastify.ts'), health: true },
-  { name: 'Hono on Node', command: onNode('hono.ts') },
-  { name: 'Bun', command: [bin('bun'), '--conditions=@rt/source', example('bun.ts')] },
-  { name: 'Deno', command: [bin('deno'), 'run', '--allow-all', '--conditions=@rt/source', example('deno.ts')] },
+interface Framework {
+  readonly name: string
+  readonly command: readonly string[]
+  /** The example file the README's table links. */
+  readonly file: string
+  readonly health?: boolean
+  /** Routes compiled on first request (Next.js dev): requested once before the test. */
+  readonly warmUp?: boolean
+}
+
+const FRAMEWORKS: readonly Framework[] = [
+  { name: 'node:http', command: onNode('node-http.ts'), file: 'node-http.ts' },
+  { name: 'Express 5', command: onNode('express.ts'), file: 'express.ts' },
+  { name: 'Koa 3', command: onNode('koa.ts'), file: 'koa.ts' },
+  { name: 'Fastify 5', command: onNode('fastify.ts'), file: 'fastify.ts', health: true },
+  { name: 'Hono on Node', command: onNode('hono.ts'), file: 'hono.ts' },
+  { name: 'Bun', command: [bin('bun'), '--conditions=@rt/source', example('bun.ts')], file: 'bun.ts' },
+  {
+    name: 'Deno',
+    command: [bin('deno'), 'run', '--allow-all', '--conditions=@rt/source', example('deno.ts')],
+    file: 'deno.ts',
+  },
+  // `next dev` (webpack): `next build` takes minutes on two busy cores; dev compiles the two
+  // routes on first request, which the warm-up does before the test.
+  {
+    name: 'Next.js App Router',
+    command: [bin('next'), 'dev', '--webpack', '--port', '0', example('next')],
+    file: 'next/app/events/route.ts',
+    warmUp: true,
+  },
 ]
 
 /** Starts `command` with PORT=0 and resolves with the URL it prints once listening. */
 function start(command: readonly string[]): Promise<{ child: ChildProcess; base: string }> {
   const [file = '', ...args] = command
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    DENO_NO_UPDATE_CHECK: '1',
+    NEXT_TELEMETRY_DISABLED: '1',
+    NO_COLOR: '1',
+  }
   delete env.NODE_OPTIONS
   const child = spawn(file, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1]
+      const url = /(?:listening on|Local:)\s+(http:\/\/\S+)/.exec(output)?.[1]
       if (url !== undefined) resolve({ child, base: url.replace('localhost', '127.0.0.1') })
     }
     child.stdout?.on('data', onData)
@@ -58,21 +86,25 @@ async function publish(base: string, text: string): Promise<string> {
 
 test("the README's framework table links every example with its line count", () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8')
-  const rows = [...readme.matchAll(/\[`examples\/frameworks\/([\w.-]+)`\]\([^)]+\) \| (\d+) \|/g)]
+  const rows = [...readme.matchAll(/\[`examples\/frameworks\/([\w./-]+)`\]\([^)]+\) \| (\d+) \|/g)]
   const counted = Object.fromEntries(rows.map(([, file = '', lines = '']) => [file, Number(lines)]))
-  const files = FRAMEWORKS.map(({ command }) => command.at(-1) ?? '').map((path) => path.split('/').at(-1) ?? '')
+  const files = FRAMEWORKS.map(({ file }) => file)
   const actual = Object.fromEntries(
     files.map((file) => [file, readFileSync(example(file), 'utf8').trimEnd().split('\n').length]),
   )
   expect(counted).toEqual(actual)
 })
 
-describe.each(FRAMEWORKS)('$name', ({ command, health }) => {
+describe.each(FRAMEWORKS)('$name', ({ command, health, warmUp }) => {
   let server: { child: ChildProcess; base: string }
 
   beforeAll(async () => {
     server = await start(command)
-  }, 60_000)
+    if (warmUp === true) {
+      await publish(server.base, 'warm-up')
+      expect((await fetch(`${server.base}/events?topics=lobby&transport=poll&timeout=1`)).status).toBe(200)
+    }
+  }, 180_000)
 
   afterAll(() => {
     server?.child.kill()
