@@ -8,21 +8,26 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.close()
 })
 
-const COUNT = 4_000
+// Sized to the cap, not to the machine: 1,000 events of ~1 KiB are four times a 256 KiB
+// maxBufferedBytes, and still above the hub's early-write threshold (64 KiB) many times over.
+const COUNT = 1_000
+const MAX_BUFFERED = 262_144
 const pad = 'x'.repeat(1_000)
+/** Each wait stays well inside the test's timeout, so a slow run fails with a reason. */
+const WAIT_MS = 20_000
 const indexes = (events: ReturnType<typeof appEvents>) => events.map((e) => (e.data as { i: number }).i)
 
-// 4,000 events of ~1 KiB published with `await` in a loop never yield to the event loop:
-// about 4 MiB, four times maxBufferedBytes, reach each connection within one tick.
+// 1,000 events of ~1 KiB published with `await` in a loop never yield to the event loop:
+// about 1 MiB, four times maxBufferedBytes, reach each connection within one tick.
 describe.each(ADAPTERS)('a burst through the %s adapter', (kind) => {
   test('published without yielding, it is delivered whole or resumed exactly', async () => {
-    const hub = createHub({ maxBufferedBytes: 1_048_576 })
+    const hub = createHub({ maxBufferedBytes: MAX_BUFFERED })
     const server = await serveHub(hub, kind)
     running.push(server)
     const client = await openSse(`${server.url}?topics=a`)
     await client.until((e) => e.some((x) => x.event === 'rt.connected'))
     for (let i = 0; i < COUNT; i++) await hub.publish({ type: 'm', topic: 'a', data: { i, pad } })
-    const done = client.until((e) => appEvents(e).length === COUNT, 30_000)
+    const done = client.until((e) => appEvents(e).length === COUNT, WAIT_MS)
     if (kind !== 'fetch') {
       // (A socket sink writes early; see EARLY_WRITE_BYTES in the hub.)
       // A socket and the kernel's buffer absorb the burst: a reading client is never dropped.
@@ -38,12 +43,12 @@ describe.each(ADAPTERS)('a burst through the %s adapter', (kind) => {
       if (first.length < COUNT) {
         expect(hub.stats().dropped).toBe(1)
         const resumed = await openSse(`${server.url}?topics=a`, { lastEventId: client.lastEventId as string })
-        await resumed.until((e) => first.length + appEvents(e).length === COUNT, 30_000)
+        await resumed.until((e) => first.length + appEvents(e).length === COUNT, WAIT_MS)
         expect(indexes([...first, ...appEvents(resumed.events)])).toEqual([...Array(COUNT).keys()])
         resumed.close()
       }
     }
     client.close()
     await hub.close()
-  })
+  }, 60_000)
 })

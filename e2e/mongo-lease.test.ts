@@ -69,8 +69,9 @@ test('two hubs on one mongoLog: one watches; SIGKILL it and the other takes over
     const killed = Date.now()
     await eventually(async () => (await sourceOf(b)).state === 'running', { what: 'b takes over', intervalMs: 25 })
     const takeover = Date.now() - killed
-    // The lease outlives its holder by at most the TTL; b tries every TTL / 3.
-    expect(takeover).toBeLessThan(TTL + TTL / 3 + 500)
+    // The lease outlives its holder by at most the TTL; b tries every TTL / 3. Four times that
+    // bound, for a busy machine: what matters is that the TTL, not something slower, drives it.
+    expect(takeover).toBeLessThan(4 * (TTL + TTL / 3))
     expect((await sourceOf(b)).leader).toBe(true)
 
     // a's client resumes on b with the id a gave it: ids are shared.

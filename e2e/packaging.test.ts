@@ -3,7 +3,9 @@
  * `publint --strict` and `attw --pack`, loaded from its build as ESM and as CJS in a plain
  * `node` (no `@rt/source` condition), and its core build is checked for Node imports.
  *
- * Add a package by adding an entry to `PACKAGES`.
+ * The tarball `npm pack` would publish is checked too: a README, a LICENSE and every built
+ * file the exports map names, and no test file. Every workspace under `packages/` that is
+ * not private must have an entry in `PACKAGES` (a test says so when one is missing).
  */
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -121,6 +123,23 @@ const ATTW_IGNORED_RESOLUTIONS = new Set(['node10'])
 const root = join(import.meta.dirname, '..')
 const bin = (name: string) => join(root, 'node_modules', '.bin', name)
 
+/** Workspaces under `packages/` that npm would publish (not `private`). */
+function publishedPackages(): string[] {
+  return readdirSync(join(root, 'packages'))
+    .map((name) => `packages/${name}`)
+    .filter((dir) => existsSync(join(root, dir, 'package.json')))
+    .filter((dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).private !== true)
+}
+
+/** Files in the tarball, never tests or type tests, wherever they sit. */
+const TEST_FILE = /(^|\/)(test|tests|__tests__)\/|\.test(-d)?\.tsx?$/
+
+test('every published package is checked here', () => {
+  const published = publishedPackages()
+  expect(published).toEqual(expect.arrayContaining(['packages/server', 'packages/client']))
+  expect(PACKAGES.map((pkg) => pkg.dir).sort()).toEqual(published.sort())
+})
+
 interface Run {
   readonly code: number
   readonly stdout: string
@@ -228,6 +247,20 @@ describe.each(PACKAGES)('$dir', (pkg) => {
     )
     expect(built.length).toBeGreaterThan(0)
     expect(built.filter((file) => readFileSync(join(dir, 'dist', file), 'utf8').includes('@rt/protocol'))).toEqual([])
+  })
+
+  test('npm pack ships a README, a LICENSE and the build, and no test file', async () => {
+    const result = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], dir)
+    expect(result.code, result.stderr).toBe(0)
+    const [tarball] = JSON.parse(result.stdout) as { files: { path: string }[] }[]
+    const files = (tarball?.files ?? []).map((file) => file.path)
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE']))
+    expect(files).toEqual(expect.arrayContaining(exportedFiles(exports).map((file) => file.replace(/^\.\//, ''))))
+    expect(files.filter((file) => TEST_FILE.test(file))).toEqual([])
+    expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'))
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8')
+    expect(readme).toContain(`npm install ${name}`)
+    expect(readme).toMatch(/```ts\n[\s\S]*?from '@rt\//)
   })
 
   test('publint --strict reports nothing', async () => {

@@ -39,18 +39,29 @@ async function connectAny(urls: readonly string[], lastEventId?: string): Promis
   throw new Error('no node answered')
 }
 
-/** Publishes on `node` until stopped; resolves with the ids that were accepted, in order. */
+/**
+ * Publishes on `node` until stopped; `stop()` resolves with the ids that were accepted, in
+ * order, or rejects with the error that ended the loop (never an unhandled rejection).
+ */
 function publisher(node: HubNode) {
   let running = true
   let n = 0
   const ids: string[] = []
   const done = (async () => {
-    while (running) {
-      const published = await node.publish({ type: 'post', topic: 'feed', data: { n: n++ } })
-      if (published.status === 200) ids.push(published.id as string)
+    try {
+      while (running) {
+        const published = await node.publish({ type: 'post', topic: 'feed', data: { n: n++ } })
+        if (published.status === 200) ids.push(published.id as string)
+      }
+    } finally {
+      running = false
     }
     return ids
   })()
+  done.catch(() => {}) // reported by stop()
+  cleanups.push(() => {
+    running = false
+  })
   return {
     ids,
     stop: () => {
@@ -76,16 +87,19 @@ test.each([
     await first.ended
     const lastSeen = first.lastEventId as string
     // Events keep being published while the client is away.
-    await expect.poll(() => pub.ids.length).toBeGreaterThanOrEqual(appEvents(first.events).length + 20)
+    // Throughput depends on the machine's load: bounded well inside the test's timeout.
+    const progress = { timeout: 10_000, interval: 20 }
+    await expect.poll(() => pub.ids.length, progress).toBeGreaterThanOrEqual(appEvents(first.events).length + 20)
     const second = await connectAny(urls, lastSeen)
     await second.until((e) => e.some((x) => x.event === 'rt.connected'))
-    await expect.poll(() => pub.ids.length).toBeGreaterThanOrEqual(appEvents(first.events).length + 60)
+    await expect.poll(() => pub.ids.length, progress).toBeGreaterThanOrEqual(appEvents(first.events).length + 60)
     const published = await pub.stop()
     await second.until((e) => appEvents(e).at(-1)?.id === published.at(-1))
     expect(second.events.some((e) => e.event === 'rt.reset')).toBe(false)
     const got = [...appEvents(first.events), ...appEvents(second.events)].map((e) => e.id)
     expect(got).toEqual(published)
   },
+  60_000,
 )
 
 test('redis bus: a client away for longer than the other node holds gets rt.reset, then the live stream', async () => {

@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server'
 import { createHub, type Hub, type RtRequest } from '@rt/server'
 import { healthHandler as fetchHealthHandler } from '@rt/server/fetch'
 import { healthHandler as nodeHealthHandler } from '@rt/server/node'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest'
 import { ADAPTERS, type Running, serveHub, serveListener } from './support/servers.js'
 import { appEvents, openSse, type SseStream } from './support/sse.js'
 
@@ -134,6 +134,10 @@ describe.each(ADAPTERS)('%s adapter', (kind) => {
     const open = await Promise.all(
       Array.from({ length: PER_USER }, () => openSse(`${server.url}?topics=a`, { headers: as('carol') })),
     )
+    // Closed even when an assertion fails, so the next tests start from an idle hub.
+    onTestFinished(() => {
+      for (const stream of open) stream.close()
+    })
     await Promise.all(open.map(connected))
     expect(hub.stats().users).toEqual({ carol: PER_USER })
 
@@ -159,6 +163,7 @@ describe.each(ADAPTERS)('%s adapter', (kind) => {
   })
 
   test('after all of that the hub keeps serving', async () => {
+    await eventually(() => hub.stats().connections === 0, 'earlier streams to be released')
     expect(hub.stats()).toMatchObject({ connections: 0, topics: {}, users: {}, closed: false })
     const stream = await openSse(`${server.url}?topics=a`, { headers: as('erin') })
     expect(stream.status).toBe(200)
@@ -171,12 +176,16 @@ describe.each(ADAPTERS)('%s adapter', (kind) => {
   })
 
   test('503 with Retry-After once the hub is closed', async () => {
-    const stream = await openSse(`${server.url}?topics=a`, { headers: as('frank') })
+    // Its own hub, so closing it cannot fail the tests above when they run alone or in another order.
+    const own = createHub({ authenticate })
+    const served = await serveHub(own, kind)
+    onTestFinished(() => served.close())
+    const stream = await openSse(`${served.url}?topics=a`, { headers: as('frank') })
     await connected(stream)
-    await hub.close()
+    await own.close()
     await stream.until((e) => e.some((x) => x.event === 'rt.closing'))
     await stream.ended
-    const res = await get('?topics=a')
+    const res = await fetch(`${served.url}?topics=a`, { headers: as('alice') })
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('1')
     expect((await errorOf(res)).code).toBe('hub_closed')

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from 'vitest'
 import { createClient } from './client.js'
-import type { Client, ClientState, EventMeta, PresenceInfo, ResetInfo } from './types.js'
+import type { Client, ClientOptions, ClientState, ClientUpdate, EventMeta, PresenceInfo, ResetInfo } from './types.js'
 
 type Events = {
   'message.new': { text: string; from: string }
@@ -74,5 +74,26 @@ describe('wrong types do not compile', () => {
     createClient({ url: '/events', topics: ['t'], persist: true })
     // @ts-expect-error topics are required
     createClient({ url: '/events' })
+  })
+})
+
+describe('event type filters', () => {
+  test('types and update({ types }) take the event map names only', () => {
+    createClient<Events>({ url: '/events', topics: ['t'], types: ['message.new', 'count'] })
+    // @ts-expect-error not an event type of Events
+    createClient<Events>({ url: '/events', topics: ['t'], types: ['message.newx'] })
+    rt.update({ types: ['user.typing'] })
+    // @ts-expect-error not an event type of Events
+    rt.update({ types: ['reset'] })
+    expectTypeOf<ClientOptions<Events>['types']>().toEqualTypeOf<
+      readonly ('message.new' | 'user.typing' | 'count')[] | undefined
+    >()
+    expectTypeOf<ClientUpdate<Events>['types']>().toEqualTypeOf<ClientOptions<Events>['types']>()
+  })
+
+  test('without an event map any name is accepted', () => {
+    const loose = createClient({ url: '/events', topics: ['t'], types: ['anything'] })
+    loose.update({ types: ['other'] })
+    expectTypeOf<ClientOptions['types']>().toEqualTypeOf<readonly string[] | undefined>()
   })
 })

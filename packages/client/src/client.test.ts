@@ -16,7 +16,7 @@ afterEach(() => {
   for (const client of open.splice(0)) client.close()
 })
 
-function start(options: Partial<ClientOptions> = {}) {
+function start(options: Partial<ClientOptions<Events>> = {}) {
   const server = fakeFetch()
   const clock = manualTimers()
   const client = createClient<Events>({

@@ -13,7 +13,7 @@ import { readSettings } from './options.js'
 import { type Action, fromPoll, interpret, type Message, PRESENCE, RESET } from './protocol.js'
 import { createSseReader } from './sse-reader.js'
 import { openStore, storeKey } from './storage.js'
-import type { Client, ClientOptions, ClientState, EventMap, Timers, Transport } from './types.js'
+import type { Client, ClientOptions, ClientState, ClientUpdate, EventMap, Timers, Transport } from './types.js'
 
 /**
  * How `@rt/client/share` drives clients; not part of the public API. `tap` sees each
@@ -64,11 +64,16 @@ const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.$
  * rt.on('reset', () => refetchEverything())
  * ```
  */
-export function createClient<Events extends EventMap = EventMap>(options: ClientOptions): Client<Events>
-/** @internal Driven by `@rt/client/share`. */
-export function createClient<Events extends EventMap = EventMap>(options: ClientOptions, hooks: Hooks): Client<Events>
 export function createClient<Events extends EventMap = EventMap>(
-  options: ClientOptions,
+  options: NoInfer<ClientOptions<Events>>,
+): Client<Events>
+/** @internal Driven by `@rt/client/share`. */
+export function createClient<Events extends EventMap = EventMap>(
+  options: NoInfer<ClientOptions<Events>>,
+  hooks: Hooks,
+): Client<Events>
+export function createClient<Events extends EventMap = EventMap>(
+  options: ClientOptions<Events>,
   hooks?: Hooks,
 ): Client<Events> {
   const { minRetryMs, maxRetryMs, connectTimeoutMs, pollTimeoutMs, fallbackAfter, ...settings } = readSettings(options)
@@ -84,7 +89,7 @@ export function createClient<Events extends EventMap = EventMap>(
   let at = 0
   let base = bases[0] as URL
   let topics = options.topics
-  let types = options.types
+  let types: readonly string[] | undefined = options.types
   const store = openStore(options.persist)
   let key = storeKey(bases[0] as URL, topics)
   const cursor = createCursor(options.lastEventId ?? store?.get(key))
@@ -453,7 +458,7 @@ export function createClient<Events extends EventMap = EventMap>(
         stateListeners.delete(listener)
       }
     },
-    update(changes: { topics?: readonly string[] | undefined; types?: readonly string[] | undefined }) {
+    update(changes: ClientUpdate<Events>) {
       if (changes.topics) topics = changes.topics
       if ('types' in changes) types = changes.types
       key = storeKey(bases[0] as URL, topics)

@@ -1,7 +1,7 @@
 /**
  * `@rt/client`: a typed, reconnecting Server-Sent Events client with exact resume,
  * long-poll fallback, acknowledgements and resume across page reloads.
- * @module
+ * @module @rt/client
  */
 export { createClient } from './client.js'
 export { isRtError, RtError, type RtErrorCode } from './errors.js'
@@ -13,6 +13,7 @@ export type {
   EventMap,
   EventMeta,
   EventName,
+  EventType,
   HeadersOption,
   Listener,
   PresenceInfo,

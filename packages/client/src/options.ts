@@ -4,7 +4,7 @@
  */
 import { MAX_TIMER_MS } from './backoff.js'
 import { RtError } from './errors.js'
-import type { ClientOptions } from './types.js'
+import type { ClientOptions, EventMap } from './types.js'
 
 const DEFAULTS = {
   retryMs: 1_000,
@@ -27,7 +27,7 @@ export type Settings = typeof DEFAULTS
  * `RtError('invalid_option')`. (A `minRetryMs` above `maxRetryMs` is safe: delays then
  * fall between the two.)
  */
-export function readSettings(options: ClientOptions): Settings {
+export function readSettings<Events extends EventMap>(options: ClientOptions<Events>): Settings {
   const settings = { ...DEFAULTS }
   let name: keyof Settings
   for (name in settings) {

@@ -14,6 +14,9 @@
  */
 export type EventMap = Record<string, unknown>
 
+/** The application's event type names, as `types` filters take them. */
+export type EventType<Events extends EventMap> = keyof Events & string
+
 /** Where an event came from, passed to every listener beside its payload. */
 export interface EventMeta<Type extends string = string> {
   /** The event's log id; the client resumes after it. */
@@ -89,7 +92,7 @@ export type HeadersOption = Record<string, string> | (() => Record<string, strin
  * }
  * ```
  */
-export interface ClientOptions {
+export interface ClientOptions<Events extends EventMap = EventMap> {
   /**
    * The hub's endpoint; relative URLs resolve against the page. Give several (the nodes of
    * a hub on a shared log) to fail over: each reconnect goes to the next, with the same
@@ -98,8 +101,8 @@ export interface ClientOptions {
   url: string | URL | readonly (string | URL)[]
   /** Topics to subscribe to; change them later with `update()`. */
   topics: readonly string[]
-  /** Only these event types are sent; all when absent or empty. */
-  types?: readonly string[] | undefined
+  /** Only these event types are sent; all when absent or empty. Names come from `Events`. */
+  types?: readonly EventType<Events>[] | undefined
   /** Sent with every request; a function is called on every (re)connect. */
   headers?: HeadersOption | undefined
   /** The `credentials` mode of each request (`'include'` sends cookies cross-origin). @default 'same-origin' */
@@ -176,9 +179,9 @@ export interface ClientOptions {
 }
 
 /** What `update()` may change while the client runs. */
-export interface ClientUpdate {
+export interface ClientUpdate<Events extends EventMap = EventMap> {
   topics?: readonly string[] | undefined
-  types?: readonly string[] | undefined
+  types?: readonly EventType<Events>[] | undefined
 }
 
 /**
@@ -206,7 +209,7 @@ export interface Client<Events extends EventMap = EventMap> {
   /** Calls `listener` on each state change; returns the function that removes it. */
   onState(listener: (state: ClientState) => void): () => void
   /** Changes topics or types and reconnects from the current position: nothing is lost. */
-  update(changes: ClientUpdate): void
+  update(changes: ClientUpdate<Events>): void
   /** Drops the current request and reconnects now (also leaves `unauthorized`). */
   reconnect(): void
   /** Stops for good: aborts the request, flushes pending acks, removes every listener. */

@@ -2,7 +2,7 @@
  * `@rt/server`: the hub, the in-memory log and the adapter contract. Web-standard APIs
  * only, so the same hub runs on Node, Bun, Deno and edge runtimes; framework adapters live
  * in `@rt/server/node`, `@rt/server/fetch` and `@rt/server/fastify`.
- * @module
+ * @module @rt/server
  */
 export { isRtError, RtError, type RtErrorCode } from './core/errors.js'
 export { type HealthOptions, type HealthReport, healthReport } from './core/health.js'

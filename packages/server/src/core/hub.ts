@@ -7,6 +7,7 @@ import { verifyAck } from './ack-verify.js'
 import { isJson, MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
+import { checkHubOptions } from './hub-options.js'
 import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
 import { countOption, durationOption } from './options.js'
@@ -146,6 +147,7 @@ function errorResponse(error: RtError): HubPlainResponse {
 export function createHub<Events extends EventMap = EventMap, Id extends Identity = Identity>(
   options: HubOptions<Id> = {},
 ): Hub<Events, Id> {
+  checkHubOptions(options)
   const log = options.log ?? memoryLog()
   const authenticate = options.authenticate ?? (() => ({}) as Id)
   const authorize = options.authorize ?? (() => true)

@@ -1,6 +1,6 @@
 /**
  * `@rt/server/fastify`: a Fastify 5 plugin that mounts the hub's stream endpoint.
- * @module
+ * @module @rt/server/fastify
  */
 import type { FastifyInstance } from 'fastify'
 import type { HubResponse, RtRequest } from '../index.js'

@@ -1,7 +1,7 @@
 /**
  * `@rt/server/fetch`: serve a hub from anything speaking Web `Request` and `Response`:
  * Next.js route handlers, Hono, Bun, Deno, edge runtimes.
- * @module
+ * @module @rt/server/fetch
  */
 import {
   type HealthOptions,

@@ -31,6 +31,13 @@ async function setup(options: Parameters<typeof fixture>[1] = {}): Promise<Fixtu
   return f
 }
 
+/** A resume token's `_data`: hex strings that order as the positions they stand for. */
+function dataOf(token: unknown): string {
+  const data = (token as { _data?: unknown } | null | undefined)?._data
+  if (typeof data !== 'string' || data === '') throw new Error(`not a resume token: ${JSON.stringify(token)}`)
+  return data
+}
+
 /** Fault injection needs the simulator: skipped against a real replica set. */
 const simTest = test.skipIf(REAL_URI !== undefined)
 
@@ -48,7 +55,11 @@ describe(`transient errors ${SIM_ONLY}`, () => {
       { on: 'getMore', drop: true },
       { on: 'getMore', error: { code: 43, message: 'cursor id 1 not found' } },
     ]
+    // The position the driver holds before each fault: the token of the last change it read.
+    const held: unknown[] = []
     for (const [i, fault] of faults.entries()) {
+      const stored = await f.tokens.load(f.source.name)
+      held.push(stored?.token)
       sim.fault(fault)
       await insertNs(f.posts, [3 + i])
       await eventually(() => f.streamStages().length === opened + i + 1, { what: `resume ${i + 1}` })
@@ -58,7 +69,13 @@ describe(`transient errors ${SIM_ONLY}`, () => {
     const resumes = f.streamStages().slice(opened)
     expect(resumes.length).toBe(3)
     // The driver resumes after the last change it saw.
-    for (const stage of resumes) expect(stage.resumeAfter ?? stage.startAfter).toBeDefined()
+    // Resume tokens order as their `_data` strings: the driver resumes at or after the
+    // position the source had stored (never before it), and the change inserted after each
+    // fault arrived (the ns above), so none was skipped.
+    for (const [i, stage] of resumes.entries()) {
+      const from = dataOf(stage.resumeAfter ?? stage.startAfter)
+      expect(from >= dataOf(held[i]), `resume ${i + 1}: ${from} is not before ${dataOf(held[i])}`).toBe(true)
+    }
     expect(f.source.status().restarts).toBe(0)
     expect(f.source.status().state).toBe('running')
   })
@@ -257,6 +274,8 @@ describe(`invalidate ${SIM_ONLY}`, () => {
     await running(f.source)
     await insertNs(f.posts, [1])
     await eventually(async () => (await f.ns()).length === 1)
+    await eventually(async () => (await f.tokens.load(f.source.name)) !== null)
+    const before = dataOf((await f.tokens.load(f.source.name))?.token)
     target.sim!.invalidate(f.db.databaseName, 'posts')
     await eventually(async () => (await f.entries()).some((e) => e.type === 'rt.reset'))
     await insertNs(f.posts, [2])
@@ -268,8 +287,11 @@ describe(`invalidate ${SIM_ONLY}`, () => {
     ])
     const stored = await f.tokens.load(f.source.name)
     const reopened = f.streamStages().at(-1) as Record<string, unknown>
-    expect(reopened.startAfter).toBeDefined()
-    expect(stored?.token).toBeDefined()
+    // Reopened after the position stored before the invalidation, and at or before the one
+    // stored once the next change was processed.
+    const startAfter = dataOf(reopened.startAfter)
+    expect(startAfter > before, `${startAfter} after ${before}`).toBe(true)
+    expect(startAfter <= dataOf(stored?.token), `${startAfter} not after ${dataOf(stored?.token)}`).toBe(true)
   })
 
   simTest("'fail': the source fails on invalidate", async () => {

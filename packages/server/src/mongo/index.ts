@@ -2,7 +2,7 @@
  * `@rt/server/mongo`: MongoDB change streams as hub sources, token stores with leases,
  * and a MongoDB-backed delivery log. Needs the `mongodb` driver (>= 7) as a peer; it is
  * loaded only through the objects you pass in (`Db`, `Collection`, `MongoClient`).
- * @module
+ * @module @rt/server/mongo
  */
 export type { BackoffOptions } from './backoff.js'
 export {

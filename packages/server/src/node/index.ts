@@ -1,7 +1,7 @@
 /**
  * `@rt/server/node`: serve a hub from `node:http`, `node:http2` (TLS or cleartext h2c),
  * Express, Koa or anything that hands out Node's `IncomingMessage` and `ServerResponse`.
- * @module
+ * @module @rt/server/node
  */
 import { type HealthOptions, type HubResponse, type HubStats, healthReport, type RtRequest } from '../index.js'
 import { fromNodeRequest, type NodeRequest, type NodeResponse } from './request.js'
@@ -23,10 +23,11 @@ export type NodeHandler = (req: NodeRequest, res: NodeResponse, next?: (error?: 
  *
  * @example
  * ```ts
- * http.createServer(toNodeHandler(hub)).listen(3000)      // node:http
- * http2.createSecureServer({ key, cert, allowHTTP1: true }, toNodeHandler(hub)).listen(443) // HTTP/2
- * app.get('/events', toNodeHandler(hub))                  // Express 5
- * router.get('/events', (ctx) => { ctx.respond = false; return handler(ctx.req, ctx.res) }) // Koa
+ * const events = toNodeHandler(hub)
+ * http.createServer(events).listen(3000)                  // node:http
+ * http2.createSecureServer({ key, cert, allowHTTP1: true }, events).listen(443) // HTTP/2
+ * app.route('/events').get(events).post(events)           // Express 5 (POST carries acks)
+ * router.all('/events', (ctx) => { ctx.respond = false; return events(ctx.req, ctx.res) }) // Koa
  * ```
  */
 export function toNodeHandler(hub: HandlesRequests): NodeHandler {

@@ -6,7 +6,7 @@
  *
  * Built on node-redis (`redis` 5+), an optional peer dependency: pass a URL, or a client
  * you created (anything shaped like {@link RedisLike}).
- * @module
+ * @module @rt/server/redis
  */
 export { type RedisBusOptions, redisBus } from './bus.js'
 export type { RedisLike, RedisTarget } from './client.js'

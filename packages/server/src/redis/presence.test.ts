@@ -93,8 +93,8 @@ describe('redisPresence', () => {
     const diedAt = Date.now()
     await expect.poll(() => b.online('room'), { timeout: 5_000, interval: 50 }).toEqual([])
     const tookMs = Date.now() - diedAt
-    // ttlMs + heartbeatMs, plus slack for polling and a busy machine.
-    expect(tookMs).toBeLessThanOrEqual(ttlMs + 100 + 1_000)
+    // Expired by its TTL (ttlMs + heartbeatMs), with a generous multiple for a busy machine.
+    expect(tookMs).toBeLessThanOrEqual(4 * (ttlMs + 100))
     expect(seen.changes.at(-1)).toEqual({ topic: 'room', left: 'u1' })
   })
 
