@@ -2,7 +2,7 @@
 /**
  * `@rt/react`: one shared realtime connection for a React tree, hooks over it, and live
  * state that continues a snapshot from its log position.
- * @module
+ * @module @rt/react
  */
 export { createRealtimeHooks, type RealtimeHooks } from './create-hooks.js'
 export { RealtimeProvider, type RealtimeProviderProps } from './provider.js'

@@ -1,7 +1,7 @@
 /**
  * `@rt/client/share`: the client of `@rt/client` with `share`, so the tabs of one browser
  * hold one stream between them, led by one tab and relayed to the others.
- * @module
+ * @module @rt/client/share
  */
 export { isRtError, RtError, type RtErrorCode } from '../errors.js'
 export type {

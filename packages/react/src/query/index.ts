@@ -1,7 +1,7 @@
 'use client'
 /**
  * `@rt/react/query`: keeps TanStack Query caches current from realtime events.
- * @module
+ * @module @rt/react/query
  */
 import type { EventMap } from '@rt/client'
 import { type QueryEventsOptions, useQueryEvents } from './use-query-events.js'
