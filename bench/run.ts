@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]
- *   [--workloads=peers,private,durable,idle] [--idle=50000]`
+ *   [--workloads=peers,private,durable,idle] [--logs=reconnect,memory,redis,mongo-sim] [--idle=50000]`
  *
  * Each server and each load generator runs in its own process on loopback. Results: raw
  * JSON in bench/results/, tables and charts in docs/benchmarks.md.
@@ -12,7 +12,7 @@ import { type IdleResult, idleScale } from './idle-scale.js'
 import { ask, next, spawnTs } from './lib/ipc.js'
 import { writeReport } from './lib/report.js'
 import { median } from './lib/stats.js'
-import { type PrivateStormResult, privateStorm } from './private-storm.js'
+import { exited, type PrivateStormResult, privateStorm } from './private-storm.js'
 import type { PrivateLogKind } from './servers/rt-private.js'
 
 type ServerName = 'rt' | 'rt-redislog' | 'rt-redisbus' | 'raw' | 'raw-coalesced' | 'better-sse' | 'socketio' | 'durable'
@@ -211,7 +211,7 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
     const [srv] = children
     if (srv !== undefined && srv.exitCode === null) {
       await ask(srv, { cmd: 'exit' }, 'exiting', 5_000).catch(() => {})
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await exited(srv, server.startsWith('rt-redis') ? 30_000 : 300)
     }
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
   }
@@ -262,7 +262,8 @@ if (saved === undefined && previous !== undefined) {
 const savedExtra = saved
 const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
 if (saved === undefined && workloads.has('private')) {
-  for (const [log, clients, events] of storms) {
+  const only = flags.get('logs')?.split(',')
+  for (const [log, clients, events] of storms.filter(([log]) => only === undefined || only.includes(log))) {
     // The simulator is slow (it scans every document per query): once is enough.
     const times = log === 'mongo-sim' ? 1 : runs
     for (let run = 1; run <= times; run++) {
@@ -325,7 +326,9 @@ if ((!quick || flags.has('report') || saved !== undefined) && workloads.has('pee
 
 hubTargeted ??= previous?.hubTargeted
 if (saved === undefined && previous !== undefined) {
-  if (!workloads.has('private')) privateStorms.push(...(previous.privateStorms ?? []))
+  // Storms of logs not run this time (all, or those outside --logs) keep their saved numbers.
+  const ran = new Set(privateStorms.map((r) => r.log))
+  privateStorms.unshift(...(previous.privateStorms ?? []).filter((r) => !ran.has(r.log)))
   if (!workloads.has('durable')) publishRates.push(...(previous.publishRates ?? []))
   if (!workloads.has('idle')) idle.push(...(previous.idle ?? []))
 }
