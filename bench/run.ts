@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]
- *   [--workloads=peers,private,durable,idle] [--logs=reconnect,memory,redis,mongo-sim] [--idle=50000]`
+ *   [--group=name] [--workloads=peers,private,durable,idle] [--logs=reconnect,memory,redis,mongo-sim] [--idle=50000]`
  *
  * Each server and each load generator runs in its own process on loopback. Results: raw
  * JSON in bench/results/, tables and charts in docs/benchmarks.md.
@@ -77,6 +77,8 @@ export interface Result {
   max: { deliveredPerSec: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
   targeted?: { cpuUsPerEvent: number; cpuUsPerDelivery: number; fixed20UsPerEvent: number }
   storm?: { resumedMs: number; lost: number; duplicates: number }
+  /** Runs made apart from the main set (`--group=name`), reported in a section of their own. */
+  group?: string
 }
 
 type Usage = { cpu: NodeJS.CpuUsage; rss: number; heap: number }
@@ -244,6 +246,7 @@ for (const conns of saved === undefined && workloads.has('peers') ? connCounts :
       process.stdout.write(`${server} × ${conns} connections, run ${run}/${runs} … `)
       try {
         const result = await measure(server, conns, run)
+        if (flags.has('group')) result.group = flags.get('group')
         results.push(result)
         console.log(
           `rate p99 ${result.rate.p99.toFixed(1)} ms, max ${Math.round(result.max.deliveredPerSec)}/s at ${result.max.cpuUsPerDelivery.toFixed(2)} µs, ${result.rssPerConnKB.toFixed(1)} KB/conn`,
@@ -256,8 +259,9 @@ for (const conns of saved === undefined && workloads.has('peers') ? connCounts :
 }
 
 if (saved === undefined && previous !== undefined) {
-  const measured = new Set(results.map((r) => `${r.server}|${r.conns}`))
-  results.unshift(...previous.results.filter((r) => !measured.has(`${r.server}|${r.conns}`)))
+  const key = (r: Result) => `${r.server}|${r.conns}|${r.group ?? ''}`
+  const measured = new Set(results.map(key))
+  results.unshift(...previous.results.filter((r) => !measured.has(key(r))))
 }
 const savedExtra = saved
 const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
