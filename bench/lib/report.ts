@@ -90,7 +90,7 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
     }
     lines.push(
       '',
-      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates.',
+      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates. With `redisLog` each resume is one Lua read on the one Redis (the topic index, then each entry by id), so thousands of resumes at once queue on Redis’s single thread: that, not the hub, keeps it above the reconnect time.',
       '',
       'Before filtered reads, replay read every entry after the position in pages of 500 and dropped the other users’ events: at 5,000 clients and 100,000 events the memory log handed over 500,000,000 entries (caught up after 81 s and 109 s, 37-44 s of server CPU), `redisLog` had caught up no client after 60 s (1,236,000 entries read, about 0.25% of the way), and `mongoLog` on the simulator (500 clients, 10,000 events) none after 60 s.',
     )
