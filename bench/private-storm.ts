@@ -29,6 +29,14 @@ export interface PrivateStormResult {
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage }
+
+/** Waits for a child to exit, killing it after `ms`. */
+export async function exited(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null) return
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+  await new Promise((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
+}
 const cpuMs = (a: Cpu, b: Cpu) => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000
 
 export async function privateStorm(
@@ -88,8 +96,8 @@ export async function privateStorm(
     for (const child of children.slice(1)) if (child.exitCode === null) child.kill('SIGKILL')
     if (srv !== undefined && srv.exitCode === null) {
       await ask(srv, { cmd: 'exit' }, 'exiting', 5_000).catch(() => {})
-      await new Promise((resolve) => setTimeout(resolve, 1_000))
-      if (srv.exitCode === null) srv.kill('SIGKILL')
+      // It deletes its Redis keys before it exits: give it time on a busy machine.
+      await exited(srv, 30_000)
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--servers=rt,raw] [--conns=1000,2000] [--runs=3] [--report-only]
- *   [--workloads=peers,private,durable,idle] [--idle=50000]`
+ *   [--group=name] [--workloads=peers,private,durable,idle] [--logs=reconnect,memory,redis,mongo-sim] [--idle=50000]`
  *
  * Each server and each load generator runs in its own process on loopback. Results: raw
  * JSON in bench/results/, tables and charts in docs/benchmarks.md.
@@ -12,7 +12,7 @@ import { type IdleResult, idleScale } from './idle-scale.js'
 import { ask, next, spawnTs } from './lib/ipc.js'
 import { writeReport } from './lib/report.js'
 import { median } from './lib/stats.js'
-import { type PrivateStormResult, privateStorm } from './private-storm.js'
+import { exited, type PrivateStormResult, privateStorm } from './private-storm.js'
 import type { PrivateLogKind } from './servers/rt-private.js'
 
 type ServerName = 'rt' | 'rt-redislog' | 'rt-redisbus' | 'raw' | 'raw-coalesced' | 'better-sse' | 'socketio' | 'durable'
@@ -77,6 +77,8 @@ export interface Result {
   max: { deliveredPerSec: number; cpuUsPerDelivery: number; lost: number; duplicates: number }
   targeted?: { cpuUsPerEvent: number; cpuUsPerDelivery: number; fixed20UsPerEvent: number }
   storm?: { resumedMs: number; lost: number; duplicates: number }
+  /** Runs made apart from the main set (`--group=name`), reported in a section of their own. */
+  group?: string
 }
 
 type Usage = { cpu: NodeJS.CpuUsage; rss: number; heap: number }
@@ -211,7 +213,7 @@ async function measure(server: ServerName, conns: number, run: number): Promise<
     const [srv] = children
     if (srv !== undefined && srv.exitCode === null) {
       await ask(srv, { cmd: 'exit' }, 'exiting', 5_000).catch(() => {})
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await exited(srv, server.startsWith('rt-redis') ? 30_000 : 300)
     }
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
   }
@@ -244,6 +246,7 @@ for (const conns of saved === undefined && workloads.has('peers') ? connCounts :
       process.stdout.write(`${server} × ${conns} connections, run ${run}/${runs} … `)
       try {
         const result = await measure(server, conns, run)
+        if (flags.has('group')) result.group = flags.get('group')
         results.push(result)
         console.log(
           `rate p99 ${result.rate.p99.toFixed(1)} ms, max ${Math.round(result.max.deliveredPerSec)}/s at ${result.max.cpuUsPerDelivery.toFixed(2)} µs, ${result.rssPerConnKB.toFixed(1)} KB/conn`,
@@ -256,13 +259,15 @@ for (const conns of saved === undefined && workloads.has('peers') ? connCounts :
 }
 
 if (saved === undefined && previous !== undefined) {
-  const measured = new Set(results.map((r) => `${r.server}|${r.conns}`))
-  results.unshift(...previous.results.filter((r) => !measured.has(`${r.server}|${r.conns}`)))
+  const key = (r: Result) => `${r.server}|${r.conns}|${r.group ?? ''}`
+  const measured = new Set(results.map(key))
+  results.unshift(...previous.results.filter((r) => !measured.has(key(r))))
 }
 const savedExtra = saved
 const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
 if (saved === undefined && workloads.has('private')) {
-  for (const [log, clients, events] of storms) {
+  const only = flags.get('logs')?.split(',')
+  for (const [log, clients, events] of storms.filter(([log]) => only === undefined || only.includes(log))) {
     // The simulator is slow (it scans every document per query): once is enough.
     const times = log === 'mongo-sim' ? 1 : runs
     for (let run = 1; run <= times; run++) {
@@ -325,7 +330,9 @@ if ((!quick || flags.has('report') || saved !== undefined) && workloads.has('pee
 
 hubTargeted ??= previous?.hubTargeted
 if (saved === undefined && previous !== undefined) {
-  if (!workloads.has('private')) privateStorms.push(...(previous.privateStorms ?? []))
+  // Storms of logs not run this time (all, or those outside --logs) keep their saved numbers.
+  const ran = new Set(privateStorms.map((r) => r.log))
+  privateStorms.unshift(...(previous.privateStorms ?? []).filter((r) => !ran.has(r.log)))
   if (!workloads.has('durable')) publishRates.push(...(previous.publishRates ?? []))
   if (!workloads.has('idle')) idle.push(...(previous.idle ?? []))
 }

@@ -25,6 +25,21 @@ async function poll(url: string, query: string, lastEventId?: string, init: Requ
 }
 
 describe.each(ADAPTERS)('long-poll through the %s adapter', (kind) => {
+  test('reads only its topics: one answer past other topics, and its position moves past them', async () => {
+    const hub = createHub({ log: memoryLog({ capacity: 5_000 }) })
+    const server = await serveHub(hub, kind)
+    running.push(server)
+    const start = await poll(server.url, 'topics=a')
+    for (let i = 0; i < 1_200; i++) await hub.publish({ type: 'm', topic: 'b', data: i })
+    const mine = await hub.publish({ type: 'm', topic: 'a', data: 'mine' })
+    let last = ''
+    for (let i = 0; i < 700; i++) last = await hub.publish({ type: 'm', topic: 'b', data: i })
+    // 1,900 entries after the position, more than one page of 500: one answer all the same.
+    const answer = await poll(server.url, 'topics=a', start.lastEventId)
+    expect(answer.events.map((e) => e.id)).toEqual([mine])
+    expect(answer.lastEventId).toBe(last)
+  })
+
   test('without a position answers at once with the head; with one, replays then waits', async () => {
     const hub = createHub({ heartbeatMs: 5_000 })
     const server = await serveHub(hub, kind)

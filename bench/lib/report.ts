@@ -45,6 +45,12 @@ ${body}
 `
 }
 
+/** What each group of later runs is. */
+const GROUPS: Record<string, string> = {
+  'ceilings and durable logs':
+    'rt beside the coalescing ceiling (`raw-coalesced`: a raw node:http server that writes one pre-encoded buffer per event, concatenated per socket per flush, straight to the socket, with the same 4 ms window as rt) and rt on `redisLog` and `redisBus` (the local redis-server), in the same runs. These runs were made on a machine shared with other work (load average 10 to 25 on 2 cores), so absolute latencies are far above the tables above; compare within this group only.',
+}
+
 /** The private storm, the Redis publish rate and idle scale, as Markdown lines. */
 function newWorkloads(input: Input, median: Input['median']): string[] {
   const lines: string[] = []
@@ -84,6 +90,8 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
     }
     lines.push(
       '',
+      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates. With `redisLog` each resume is one Lua read on the one Redis (the topic index, then each entry by id), so thousands of resumes at once queue on Redis’s single thread: that, not the hub, keeps it above the reconnect time.',
+      '',
       'Before filtered reads, replay read every entry after the position in pages of 500 and dropped the other users’ events: at 5,000 clients and 100,000 events the memory log handed over 500,000,000 entries (caught up after 81 s and 109 s, 37-44 s of server CPU), `redisLog` had caught up no client after 60 s (1,236,000 entries read, about 0.25% of the way), and `mongoLog` on the simulator (500 clients, 10,000 events) none after 60 s.',
     )
   }
@@ -122,6 +130,8 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
     lines.push(
       'Connections to one hub process from several load processes on several loopback source addresses (127.0.0.2, .3, …), memory after a forced GC, and the heartbeat: the server beats every second here, so the CPU of one beat over every connection is measured directly; at the default `heartbeatMs` of 15 s the share of a core is a fifteenth of that.',
       '',
+      'A heartbeat is one comment line written to every open stream from one timer: its cost is one socket write per connection (the `write` syscall), so it grows linearly with connections and is bounded by Node and the kernel, not by the hub.',
+      '',
       '| requested | open | RSS KB/conn | heap KB/conn | CPU ms per beat | % of a core at 15 s | limited by |',
       '|---|---|---|---|---|---|---|',
     )
@@ -135,7 +145,10 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
 }
 
 export function writeReport(input: Input): void {
-  const { machine, phase, results, median, hubTargeted } = input
+  const { machine, phase, median, hubTargeted } = input
+  // Runs tagged with a group were made later, under other conditions: never mixed with the rest.
+  const groups = [...new Set(input.results.map((r) => r.group ?? ''))]
+  const results = input.results.filter((r) => r.group === undefined)
   const servers = [...new Set(results.map((r) => r.server))]
   const counts = [...new Set(results.map((r) => r.conns))].sort((a, b) => a - b)
   const pick = (server: string, conns: number, f: (r: Result) => number | undefined) =>
@@ -167,74 +180,94 @@ export function writeReport(input: Input): void {
   lines.push(
     '- **storm** (servers with resume): every client drops and reconnects with `Last-Event-ID` at once while 50 events/s keep flowing; time until all are reconnected and caught up, with loss and duplicates counted.',
   )
-  for (const conns of counts) {
-    lines.push('', `## ${conns.toLocaleString('en-US')} connections`, '')
-    lines.push(
-      '| server | CPU µs/delivery (max) | delivered/s (max) | p50 / p95 / p99 ms (rate) | RSS KB/conn | heap KB/conn | targeted µs/event (1% / 20 users) | lost / dup |',
-    )
-    lines.push('|---|---|---|---|---|---|---|---|')
-    const rtMax = pick('rt', conns, (r) => r.max.deliveredPerSec)
-    for (const server of servers) {
-      const lost = pick(server, conns, (r) => r.max.lost + r.rate.lost)
-      const dup = pick(server, conns, (r) => r.max.duplicates + r.rate.duplicates)
-      const delivered = pick(server, conns, (r) => r.max.deliveredPerSec)
-      const ratio = server === 'rt' ? '' : ` (rt ×${fmt(rtMax / delivered, 2)})`
-      const m = (f: (r: Result) => number | undefined) => pick(server, conns, f)
-      const cells = [
-        server,
-        fmt(
-          m((r) => r.max.cpuUsPerDelivery),
-          2,
-        ),
-        `${fmt(delivered, 0)}${ratio}`,
-        `${fmt(m((r) => r.rate.p50))} / ${fmt(m((r) => r.rate.p95))} / ${fmt(m((r) => r.rate.p99))}`,
-        fmt(m((r) => r.rssPerConnKB)),
-        fmt(m((r) => r.heapPerConnKB)),
-        `${fmt(
-          m((r) => r.targeted?.cpuUsPerEvent),
-          0,
-        )} / ${fmt(
-          m((r) => r.targeted?.fixed20UsPerEvent),
-          0,
-        )}`,
-        `${fmt(lost, 0)} / ${fmt(dup, 0)}`,
-      ]
-      lines.push(`| ${cells.join(' | ')} |`)
-    }
-    const ratios: string[] = []
-    const cpuOf = (server: string) => pick(server, conns, (r) => r.max.cpuUsPerDelivery)
-    const rateOf = (server: string) => pick(server, conns, (r) => r.max.deliveredPerSec)
-    if (servers.includes('raw-coalesced') && servers.includes('rt')) {
-      ratios.push(
-        `- coalescing ceiling: rt delivers ${fmt(rateOf('rt') / rateOf('raw-coalesced'), 2)}× the events/s of \`raw-coalesced\` at ${fmt(cpuOf('rt') / cpuOf('raw-coalesced'), 2)}× its CPU per delivery`,
+  /** The per-size tables of one set of runs; ratios compare servers within that set. */
+  const tables = (results: Result[], title: string) => {
+    const all = [...new Set(results.map((r) => r.server))]
+    const counts = [...new Set(results.map((r) => r.conns))].sort((a, b) => a - b)
+    const pick = (server: string, conns: number, f: (r: Result) => number | undefined) =>
+      median(
+        results
+          .filter((r) => r.server === server && r.conns === conns)
+          .map(f)
+          .filter((v): v is number => v !== undefined),
       )
-    }
-    for (const durable of ['rt-redislog', 'rt-redisbus'] as const) {
-      if (!servers.includes(durable) || !servers.includes('rt')) continue
-      const p99 = (server: string) => pick(server, conns, (r) => r.rate.p99)
-      ratios.push(
-        `- ${durable}: p99 at 10 broadcasts/s ${fmt(p99(durable) / p99('rt'), 2)}× the in-memory log's; delivered/s ${fmt(rateOf(durable) / rateOf('rt'), 2)}× and CPU per delivery ${fmt(cpuOf(durable) / cpuOf('rt'), 2)}×`,
+    for (const conns of counts) {
+      lines.push('', `## ${conns.toLocaleString('en-US')} connections${title}`, '')
+      const servers = all.filter((server) => results.some((r) => r.server === server && r.conns === conns))
+      lines.push(
+        '| server | CPU µs/delivery (max) | delivered/s (max) | p50 / p95 / p99 ms (rate) | RSS KB/conn | heap KB/conn | targeted µs/event (1% / 20 users) | lost / dup |',
       )
-    }
-    if (ratios.length > 0) lines.push('', ...ratios)
-    const storm = results.filter((r) => r.conns === conns && r.storm !== undefined)
-    if (storm.length > 0) {
-      lines.push('', '| storm | resumed and caught up (ms) | lost | duplicates |', '|---|---|---|---|')
-      for (const server of [...new Set(storm.map((r) => r.server))]) {
-        lines.push(
-          `| ${server} | ${fmt(
-            pick(server, conns, (r) => r.storm?.resumedMs),
+      lines.push('|---|---|---|---|---|---|---|---|')
+      const rtMax = pick('rt', conns, (r) => r.max.deliveredPerSec)
+      for (const server of servers) {
+        const lost = pick(server, conns, (r) => r.max.lost + r.rate.lost)
+        const dup = pick(server, conns, (r) => r.max.duplicates + r.rate.duplicates)
+        const delivered = pick(server, conns, (r) => r.max.deliveredPerSec)
+        const ratio = server === 'rt' ? '' : ` (rt ×${fmt(rtMax / delivered, 2)})`
+        const m = (f: (r: Result) => number | undefined) => pick(server, conns, f)
+        const cells = [
+          server,
+          fmt(
+            m((r) => r.max.cpuUsPerDelivery),
+            2,
+          ),
+          `${fmt(delivered, 0)}${ratio}`,
+          `${fmt(m((r) => r.rate.p50))} / ${fmt(m((r) => r.rate.p95))} / ${fmt(m((r) => r.rate.p99))}`,
+          fmt(m((r) => r.rssPerConnKB)),
+          fmt(m((r) => r.heapPerConnKB)),
+          `${fmt(
+            m((r) => r.targeted?.cpuUsPerEvent),
             0,
-          )} | ${fmt(
-            pick(server, conns, (r) => r.storm?.lost),
+          )} / ${fmt(
+            m((r) => r.targeted?.fixed20UsPerEvent),
             0,
-          )} | ${fmt(
-            pick(server, conns, (r) => r.storm?.duplicates),
-            0,
-          )} |`,
+          )}`,
+          `${fmt(lost, 0)} / ${fmt(dup, 0)}`,
+        ]
+        lines.push(`| ${cells.join(' | ')} |`)
+      }
+      const ratios: string[] = []
+      const cpuOf = (server: string) => pick(server, conns, (r) => r.max.cpuUsPerDelivery)
+      const rateOf = (server: string) => pick(server, conns, (r) => r.max.deliveredPerSec)
+      if (servers.includes('raw-coalesced') && servers.includes('rt')) {
+        ratios.push(
+          `- coalescing ceiling: rt delivers ${fmt(rateOf('rt') / rateOf('raw-coalesced'), 2)}× the events/s of \`raw-coalesced\` at ${fmt(cpuOf('rt') / cpuOf('raw-coalesced'), 2)}× its CPU per delivery`,
         )
       }
+      for (const durable of ['rt-redislog', 'rt-redisbus'] as const) {
+        if (!servers.includes(durable) || !servers.includes('rt')) continue
+        const p99 = (server: string) => pick(server, conns, (r) => r.rate.p99)
+        ratios.push(
+          `- ${durable}: p99 at 10 broadcasts/s ${fmt(p99(durable) / p99('rt'), 2)}× the in-memory log's; delivered/s ${fmt(rateOf(durable) / rateOf('rt'), 2)}× and CPU per delivery ${fmt(cpuOf(durable) / cpuOf('rt'), 2)}×`,
+        )
+      }
+      if (ratios.length > 0) lines.push('', ...ratios)
+      const storm = results.filter((r) => r.conns === conns && r.storm !== undefined)
+      if (storm.length > 0) {
+        lines.push('', '| storm | resumed and caught up (ms) | lost | duplicates |', '|---|---|---|---|')
+        for (const server of [...new Set(storm.map((r) => r.server))]) {
+          lines.push(
+            `| ${server} | ${fmt(
+              pick(server, conns, (r) => r.storm?.resumedMs),
+              0,
+            )} | ${fmt(
+              pick(server, conns, (r) => r.storm?.lost),
+              0,
+            )} | ${fmt(
+              pick(server, conns, (r) => r.storm?.duplicates),
+              0,
+            )} |`,
+          )
+        }
+      }
     }
+  }
+  tables(results, '')
+  for (const group of groups) {
+    if (group === '') continue
+    const set = input.results.filter((r) => r.group === group)
+    lines.push('', `## ${group}`, '', GROUPS[group] ?? '')
+    tables(set, `, ${group}`)
   }
   const hub = hubTargeted as { recipients: number; events: number; usPerEvent: Record<string, number> } | undefined
   if (hub !== undefined) {

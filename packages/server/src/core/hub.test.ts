@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { isRtError, RtError } from './errors.js'
 import { createHub, type Hub } from './hub.js'
+import type { Log } from './log.js'
 import { memoryLog } from './memory-log.js'
 import type { HubResponse, HubStreamResponse, StreamSink } from './sink.js'
 import type { HubOptions, Source, SourceContext, Timers } from './types.js'
@@ -328,6 +329,29 @@ describe('createHub options', () => {
   test('defaults are filled in and exposed', async () => {
     const hub = createHub()
     expect(hub.options).toEqual({ heartbeatMs: 15_000, retryMs: 1_000 })
+    await hub.close()
+  })
+})
+
+describe('replay from a custom log', () => {
+  test('a log that answers `more` without moving on fails the replay instead of spinning', async () => {
+    const errors: unknown[] = []
+    const base = memoryLog()
+    const stuck: Log = {
+      append: (input) => base.append(input),
+      head: () => base.head(),
+      subscribe: (listener) => base.subscribe(listener),
+      read: async () => ({ ok: true, entries: [], more: true }),
+    }
+    const { hub } = hubWith({ log: stuck, onError: (e) => errors.push(e) })
+    const from = base.head()
+    const sink = new RecordingSink()
+    const req = request('?topics=a')
+    req.headers.set('last-event-id', from)
+    asStream(await hub.handle(req)).open(sink)
+    await expect.poll(() => errors.length).toBe(1)
+    expect(errors[0]).toMatchObject({ code: 'internal' })
+    await expect.poll(() => hub.stats().connections).toBe(0)
     await hub.close()
   })
 })

@@ -91,6 +91,7 @@ export interface Hub<Events extends EventMap = EventMap, Id extends Identity = I
 }
 
 const REPLAY_PAGE = 500
+const STUCK_LOG = new RtError('internal', 'the log answered a page with more entries but no progress')
 const SHUTDOWN = encodeControl(ControlEvent.closing, { reason: 'shutdown' })
 /** Live entries held per replaying connection before it re-reads them from the log instead. */
 const REPLAY_BUFFER_MAX = 1_000
@@ -346,6 +347,8 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
           if (isClosed(conn)) return
         }
       }
+      // A log that answers `more` without moving on would spin here: fail the replay instead.
+      if (page.more && page.entries.length === 0 && (page.cursor ?? cursor) === cursor) throw STUCK_LOG
       cursor = page.cursor ?? cursor
       if (page.more || conn.overflow) continue
       // Caught up. Entries told to us during the last read are either in that page or

@@ -217,9 +217,13 @@ function xreadEntries(reply: unknown): RawEntry[] {
  * lost, is `unknown`. A duplicate `key` (a source's resume position) returns the first
  * entry, atomically, for as long as that entry is retained.
  *
+ * A resume reads only the reader's topics: each append also records the entry in a sorted
+ * set per topic, so a filtered read costs what that reader may see, not the whole stream.
+ *
  * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
- * `<stream>:meta`, `<stream>:keys` and `<stream>:keyseq`; on Redis Cluster give the name a
- * hash tag (`{rt}:events`) so they share a slot. Needs Redis 6.2+. Resolves once tailing.
+ * `<stream>:meta`, `<stream>:keys`, `<stream>:keyseq`, `<stream>:topics` and one
+ * `<stream>:t:<topic>` per topic; on Redis Cluster give the name a hash tag
+ * (`{rt}:events`) so they share a slot. Needs Redis 6.2+. Resolves once tailing.
  *
  * @example
  * ```ts
