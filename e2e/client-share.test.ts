@@ -107,13 +107,19 @@ const leaders = (pages: Page[]) => pages.filter((page) => (streamsOf.get(page) ?
 /**
  * The tabs that made stream requests. With Web Locks exactly one tab leads, the first in
  * line. The fallback's election runs on timers: on a starved machine a tab may claim before
- * it hears the leader and step back a beat later, so there it is enough that the oldest
- * tab leads once things settle (one stream on the server).
+ * it hears the leader and step back a beat later, and a leader that is up first keeps the
+ * stream against claims from older tabs. There it is enough that the leader is `oldest`
+ * when given (a leader never yields to a younger tab), or else one of `pages`; one stream
+ * on the server once things settle is what the callers check.
  */
-function expectLeader(pages: Page[], leader: Page | undefined, locks: boolean): void {
-  if (locks) expect(leaders(pages)).toEqual([leader])
-  else expect(leaders(pages)).toContain(leader)
+function expectLeader(pages: Page[], locks: boolean, oldest?: Page): void {
+  if (locks) expect(leaders(pages)).toEqual([pages[0]])
+  else if (oldest) expect(leaders(pages)).toContain(oldest)
+  else expect(leaders(pages).length).toBeGreaterThan(0)
 }
+
+/** The fallback's overlap lasts until the older leader's next beat, later on a starved machine. */
+const SETTLE = { timeout: 10_000 }
 
 describe.each([
   { mode: 'Web Locks', query: '', tabs: 8 },
@@ -124,8 +130,8 @@ describe.each([
     const context = await chromium.context()
     const pages = await openTabs(context, tabs, query)
     expect(await pages[0]?.evaluate(() => 'locks' in navigator)).toBe(locks)
-    await expect.poll(() => hub.stats().connections).toBe(1)
-    expectLeader(pages, pages[0], locks)
+    await expect.poll(() => hub.stats().connections, SETTLE).toBe(1)
+    expectLeader(pages, locks, pages[0])
 
     const ids: string[] = []
     for (let n = 0; n < 10; n++) ids.push(await hub.publish({ type: 'n', topic: 'room', data: n }))
@@ -144,8 +150,8 @@ describe.each([
     await expect.poll(() => hub.stats().connections).toBe(0)
     await publish('room', 10, 15)
     release()
-    await expect.poll(() => hub.stats().connections, { timeout: 10_000 }).toBe(1)
-    expectLeader(rest, rest[0], locks)
+    await expect.poll(() => hub.stats().connections, SETTLE).toBe(1)
+    expectLeader(rest, locks)
     await publish('room', 15, 20)
     await allReceived(rest, 20)
     for (const page of rest) expect(await received(page)).toEqual(range('room', 0, 20))
@@ -157,8 +163,8 @@ describe.each([
   test("a follower's topic comes and goes without disturbing the other tabs", async () => {
     const context = await chromium.context()
     const pages = await openTabs(context, 3, query)
-    await expect.poll(() => hub.stats().connections).toBe(1)
-    expectLeader(pages, pages[0], locks)
+    await expect.poll(() => hub.stats().connections, SETTLE).toBe(1)
+    expectLeader(pages, locks, pages[0])
     const follower = pages[2] as Page
     const others = pages.slice(0, 2)
     const update = (topics: string[]) =>
