@@ -260,7 +260,7 @@ describe.each(PACKAGES)('$dir', (pkg) => {
     expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'))
     const readme = readFileSync(join(dir, 'README.md'), 'utf8')
     expect(readme).toContain(`npm install ${name}`)
-    expect(readme).toMatch(/```ts\n[\s\S]*?from '@rt\//)
+    expect(readme).toMatch(/```tsx?\n[\s\S]*?from '@rt\//)
   })
 
   test('publint --strict reports nothing', async () => {
