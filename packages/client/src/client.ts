@@ -48,6 +48,9 @@ const defaultTimers = globalThis as Timers
 export const resolveUrls = (url: string | URL | readonly (string | URL)[]): URL[] =>
   (Array.isArray(url) ? url : [url]).map((each: string | URL) => new URL(each, globalThis.location?.href))
 
+/** State listeners are kept beside the events' under a wire-like name no event can use. */
+const STATE = 'rt.state'
+
 /** `reset` and `presence` are stored under their wire names, which no application event can use. */
 const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
 
@@ -96,7 +99,6 @@ export function createClient<Events extends EventMap = EventMap>(
   let key = storeKey(bases[0] as URL, topics)
   const cursor = createCursor(options.lastEventId ?? store?.get(key))
   const listeners = new Map<string, Set<AnyListener>>()
-  const stateListeners = new Set<(state: ClientState) => void>()
   let state: ClientState = 'connecting'
   let mode: Transport = preferred === 'poll' ? 'poll' : 'sse'
   /** The backoff's base; a server's `retry:` is kept within the floor and ceiling. */
@@ -131,7 +133,7 @@ export function createClient<Events extends EventMap = EventMap>(
   function setState(next: ClientState): void {
     if (state === next || state === 'closed') return
     state = next
-    for (const listener of stateListeners) call(listener as AnyListener, next)
+    emit(STATE, next)
   }
 
   function call(listener: AnyListener, a: unknown, b?: unknown): void {
@@ -407,7 +409,6 @@ export function createClient<Events extends EventMap = EventMap>(
     globalThis.removeEventListener?.('pagehide', flushAcks)
     options.signal?.removeEventListener('abort', close)
     listeners.clear()
-    stateListeners.clear()
   }
 
   function on(type: string, listener: AnyListener): () => void {
@@ -438,12 +439,7 @@ export function createClient<Events extends EventMap = EventMap>(
       })
       return remove
     },
-    onState(listener: (state: ClientState) => void) {
-      stateListeners.add(listener)
-      return () => {
-        stateListeners.delete(listener)
-      }
-    },
+    onState: (listener: (state: ClientState) => void) => on(STATE, listener as AnyListener),
     update(changes: ClientUpdate<Events>) {
       if (changes.topics) topics = changes.topics
       if ('types' in changes) types = changes.types
