@@ -28,7 +28,7 @@ export type Action =
   | { readonly kind: 'presence'; readonly info: PresenceInfo }
   | { readonly kind: 'closing' }
 
-/** An SSE message as eventsource-parser hands it over. Throws on data that is not JSON. */
+/** An SSE message as the SSE reader hands it over. Throws on data that is not JSON. */
 export function fromSse(message: { id?: string | undefined; event?: string | undefined; data: string }): Message {
   return { id: message.id, type: message.event ?? 'message', data: JSON.parse(message.data) }
 }
