@@ -1,5 +1,5 @@
 /**
- * `npm run size`: the browser bundles of `createClient` (with eventsource-parser) from
+ * `npm run size`: the browser bundles of `createClient` (with its SSE reader) from
  * `@rt/client` and `@rt/client/share`, and of `@rt/react` (every hook, with the client,
  * without React), minified and gzipped, as an app's bundler would ship them. Fails when one
  * passes its limit.

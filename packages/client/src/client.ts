@@ -44,6 +44,13 @@ type AnyListener = (a: unknown, b?: unknown) => void
 /** The global timers, looked up per call (so fake timers installed later are used). */
 const defaultTimers = globalThis as Timers
 
+/** The URLs of `url` (one, or a hub's nodes), resolved against the page. */
+export const resolveUrls = (url: string | URL | readonly (string | URL)[]): URL[] =>
+  (Array.isArray(url) ? url : [url]).map((each: string | URL) => new URL(each, globalThis.location?.href))
+
+/** State listeners are kept beside the events' under a wire-like name no event can use. */
+const STATE = 'rt.state'
+
 /** `reset` and `presence` are stored under their wire names, which no application event can use. */
 const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
 
@@ -83,9 +90,7 @@ export function createClient<Events extends EventMap = EventMap>(
   const send = options.fetch ?? ((input: URL, init?: RequestInit) => fetch(input, init))
   const preferred = options.transport ?? 'auto'
   // Several URLs: the hub's nodes. Each attempt after one that ended goes to the next.
-  const bases = (Array.isArray(options.url) ? options.url : [options.url]).map(
-    (url: string | URL) => new URL(url, globalThis.location?.href),
-  )
+  const bases = resolveUrls(options.url)
   let at = 0
   let base = bases[0] as URL
   let topics = options.topics
@@ -94,7 +99,6 @@ export function createClient<Events extends EventMap = EventMap>(
   let key = storeKey(bases[0] as URL, topics)
   const cursor = createCursor(options.lastEventId ?? store?.get(key))
   const listeners = new Map<string, Set<AnyListener>>()
-  const stateListeners = new Set<(state: ClientState) => void>()
   let state: ClientState = 'connecting'
   let mode: Transport = preferred === 'poll' ? 'poll' : 'sse'
   /** The backoff's base; a server's `retry:` is kept within the floor and ceiling. */
@@ -129,7 +133,7 @@ export function createClient<Events extends EventMap = EventMap>(
   function setState(next: ClientState): void {
     if (state === next || state === 'closed') return
     state = next
-    for (const listener of stateListeners) call(listener as AnyListener, next)
+    emit(STATE, next)
   }
 
   function call(listener: AnyListener, a: unknown, b?: unknown): void {
@@ -153,8 +157,8 @@ export function createClient<Events extends EventMap = EventMap>(
   function receive(message: Message): Action | undefined {
     const action = interpret(message, cursor)
     if (action?.kind === 'event') {
-      emit(action.type, action.data, { id: action.id, topic: action.topic, ts: action.ts, type: action.type })
-      acks?.add(action.id)
+      emit(action.meta.type, action.data, action.meta)
+      acks?.add(action.meta.id)
     } else if (action?.kind === 'reset') emit(RESET, action.info)
     else if (action?.kind === 'presence') emit(PRESENCE, action.info)
     save()
@@ -209,101 +213,85 @@ export function createClient<Events extends EventMap = EventMap>(
     return { opened: wasOpen, status, retryAfter: retryAfterMs(res.headers.get('retry-after'), maxRetryMs), message }
   }
 
-  /** One SSE stream, from request to end. */
-  async function sse(): Promise<Outcome> {
-    const ac = new AbortController()
-    current = ac
+  /**
+   * One attempt in the current mode: an SSE stream from request to end, or long-poll
+   * requests back to back until one fails or SSE is due again.
+   */
+  async function attempt(): Promise<Outcome> {
     let open = false
-    let stalled = false
-    let restart = false
-    let timer: unknown
-    // The watchdog: silence for `ms` aborts the stream.
-    const arm = (ms: number) => {
-      timers.clearTimeout(timer)
-      timer = timers.setTimeout(() => {
-        stalled = true
-        ac.abort()
-      }, ms)
-    }
-    try {
-      const [url, init] = await prepare('text/event-stream', options.presence ? { presence: '1' } : {}, ac.signal)
-      // Until `rt.connected` the deadline is not moved by bytes: a proxy that trickles
-      // headers but holds the body is buffering.
-      arm(connectTimeoutMs)
-      const res = await send(url, init)
-      const refusal = await refused(res, false, 'text/event-stream')
-      if (refusal) return refusal
-      const feed = createSseReader(
-        settings.maxMessageSize,
-        (message) => {
-          if (isClosed()) return
-          const action = receive(message)
-          if (action?.kind === 'connected') {
-            // The watchdog waits 2.5 heartbeats: a delay a timer must hold.
-            heartbeatMs = clamp(action.heartbeatMs, 100, MAX_TIMER_MS / 2.5)
-            open = true
-            opened()
-          }
-        },
-        setRetry,
-        report,
-      )
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done || !feed(value)) break
-        if (open) arm(heartbeatMs * 2.5)
-      }
-    } catch {
-      // A network error, or an abort: the flags say which.
-    } finally {
-      restart = ac.signal.aborted && !stalled
-      timers.clearTimeout(timer)
-      // Releases the connection when the loop left early.
-      ac.abort()
-    }
-    return { opened: open, stalled: stalled && !open, restart }
-  }
-
-  /** Long-poll requests back to back, until one fails or SSE is due again. */
-  async function poll(): Promise<Outcome> {
-    let open = false
-    while (mode === 'poll' && !isClosed()) {
+    for (;;) {
       const ac = new AbortController()
       current = ac
+      const poll = mode === 'poll'
+      const type = poll ? 'application/json' : 'text/event-stream'
       let stalled = false
       let timer: unknown
+      const end = (): Outcome => ({ opened: open, stalled: stalled && !open, restart: ac.signal.aborted && !stalled })
+      // The watchdog: silence for `ms` aborts the request.
+      const arm = (ms: number) => {
+        timers.clearTimeout(timer)
+        timer = timers.setTimeout(() => {
+          stalled = true
+          ac.abort()
+        }, ms)
+      }
       try {
-        const params = { transport: 'poll', timeout: String(pollTimeoutMs) }
-        const [url, init] = await prepare('application/json', params, ac.signal)
-        timer = timers.setTimeout(
-          () => {
-            stalled = true
-            ac.abort()
-          },
-          Math.min(pollTimeoutMs + connectTimeoutMs, MAX_TIMER_MS),
-        )
+        const params: Record<string, string> = poll
+          ? { transport: 'poll', timeout: String(pollTimeoutMs) }
+          : options.presence
+            ? { presence: '1' }
+            : {}
+        const [url, init] = await prepare(type, params, ac.signal)
+        // Until `rt.connected` a stream's deadline is not moved by bytes: a proxy that
+        // trickles headers but holds the body is buffering.
+        arm(poll ? Math.min(pollTimeoutMs + connectTimeoutMs, MAX_TIMER_MS) : connectTimeoutMs)
         const res = await send(url, init)
-        const refusal = await refused(res, open, 'application/json')
+        const refusal = await refused(res, open, type)
         if (refusal) return refusal
-        const answer = (await res.json()) as PollAnswer
-        if (answer.retryMs) setRetry(answer.retryMs)
-        open = true
-        opened()
-        for (const message of fromPoll(answer)) if (!isClosed()) receive(message)
-        if (!isClosed()) {
+        if (poll) {
+          const answer = (await res.json()) as PollAnswer
+          if (answer.retryMs) setRetry(answer.retryMs)
+          open = true
+          opened()
+          for (const message of fromPoll(answer)) if (!isClosed()) receive(message)
+          if (isClosed()) return { opened: open, restart: true }
           cursor.move(answer.lastEventId)
           save()
+          // SSE is due again: a new attempt.
+          if (mode !== 'poll') return { opened: open, restart: true }
+          continue
         }
+        const feed = createSseReader(
+          settings.maxMessageSize,
+          (message) => {
+            if (isClosed()) return
+            const action = receive(message)
+            if (action?.kind === 'connected') {
+              // The watchdog waits 2.5 heartbeats: a delay a timer must hold.
+              heartbeatMs = clamp(action.heartbeatMs, 100, MAX_TIMER_MS / 2.5)
+              open = true
+              opened()
+            }
+          },
+          setRetry,
+          report,
+        )
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done || !feed(value)) break
+          if (open) arm(heartbeatMs * 2.5)
+        }
+        return end()
       } catch {
-        return { opened: open, restart: ac.signal.aborted && !stalled }
+        // A network error, or an abort: the flags say which.
+        return end()
       } finally {
         timers.clearTimeout(timer)
-        // Releases an answer that was not read (a redirect, a wrong type).
+        // Releases the connection, or an answer that was not read (a redirect, a wrong type).
         ac.abort()
       }
     }
-    return { opened: open, restart: true }
   }
 
   function toPoll(): void {
@@ -332,7 +320,7 @@ export function createClient<Events extends EventMap = EventMap>(
     let failures = 0
     let denied = 0
     while (!isClosed()) {
-      const outcome = mode === 'sse' ? await sse() : await poll()
+      const outcome = await attempt()
       current = undefined
       if (isClosed()) return
       if (outcome.restart) continue
@@ -394,7 +382,7 @@ export function createClient<Events extends EventMap = EventMap>(
             await res.body?.cancel()
             if (res.ok) return true
             if (res.status === 408 || res.status === 429 || res.status >= 500) return false
-            report(new RtError('ack', `acknowledgement refused: HTTP ${res.status}`, { status: res.status }))
+            report(new RtError('ack', `refused: HTTP ${res.status}`, { status: res.status }))
             return true
           } catch {
             return false
@@ -421,7 +409,6 @@ export function createClient<Events extends EventMap = EventMap>(
     globalThis.removeEventListener?.('pagehide', flushAcks)
     options.signal?.removeEventListener('abort', close)
     listeners.clear()
-    stateListeners.clear()
   }
 
   function on(type: string, listener: AnyListener): () => void {
@@ -452,12 +439,7 @@ export function createClient<Events extends EventMap = EventMap>(
       })
       return remove
     },
-    onState(listener: (state: ClientState) => void) {
-      stateListeners.add(listener)
-      return () => {
-        stateListeners.delete(listener)
-      }
-    },
+    onState: (listener: (state: ClientState) => void) => on(STATE, listener as AnyListener),
     update(changes: ClientUpdate<Events>) {
       if (changes.topics) topics = changes.topics
       if ('types' in changes) types = changes.types

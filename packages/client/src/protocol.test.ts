@@ -10,11 +10,8 @@ describe('interpret', () => {
     const cursor = createCursor()
     expect(interpret(event('1-1', { a: 1 }), cursor)).toEqual({
       kind: 'event',
-      id: '1-1',
-      type: 'm',
-      topic: 't',
-      ts: 5,
       data: { a: 1 },
+      meta: { id: '1-1', type: 'm', topic: 't', ts: 5 },
     })
     expect(cursor.id).toBe('1-1')
     expect(interpret(event('1-2'), cursor)?.kind).toBe('event')
@@ -77,7 +74,7 @@ describe('fromPoll', () => {
     })
     const cursor = createCursor()
     expect(messages.map((m) => interpret(m, cursor))).toEqual([
-      { kind: 'event', id: '1-1', type: 'm', topic: 'a', ts: 1, data: 'x' },
+      { kind: 'event', data: 'x', meta: { id: '1-1', type: 'm', topic: 'a', ts: 1 } },
       { kind: 'reset', info: { reason: 'history_lost', topic: 'b' } },
     ])
   })

@@ -5,7 +5,7 @@
  */
 import { CONTROL_PREFIX, ControlEvent, type PollAnswer } from '@rt/protocol'
 import type { Cursor } from './cursor.js'
-import type { PresenceInfo, ResetInfo } from './types.js'
+import type { EventMeta, PresenceInfo, ResetInfo } from './types.js'
 
 const CONTROL = CONTROL_PREFIX
 export const CONNECTED = ControlEvent.connected
@@ -22,20 +22,13 @@ export interface Message {
 
 /** What the client should do with a message. */
 export type Action =
-  | {
-      readonly kind: 'event'
-      readonly id: string
-      readonly type: string
-      readonly topic: string
-      readonly ts: number
-      readonly data: unknown
-    }
+  | { readonly kind: 'event'; readonly data: unknown; readonly meta: EventMeta }
   | { readonly kind: 'connected'; readonly heartbeatMs: number }
   | { readonly kind: 'reset'; readonly info: ResetInfo }
   | { readonly kind: 'presence'; readonly info: PresenceInfo }
   | { readonly kind: 'closing' }
 
-/** An SSE message as eventsource-parser hands it over. Throws on data that is not JSON. */
+/** An SSE message as the SSE reader hands it over. Throws on data that is not JSON. */
 export function fromSse(message: { id?: string | undefined; event?: string | undefined; data: string }): Message {
   return { id: message.id, type: message.event ?? 'message', data: JSON.parse(message.data) }
 }
@@ -86,5 +79,5 @@ export function interpret(message: Message, cursor: Cursor): Action | undefined 
       return { kind: 'closing' }
   }
   if (type.startsWith(CONTROL) || id === undefined || !cursor.take(id)) return
-  return { kind: 'event', id, type, topic: String(data.topic), ts: Number(data.ts), data: data.data }
+  return { kind: 'event', data: data.data, meta: { id, topic: String(data.topic), ts: Number(data.ts), type } }
 }

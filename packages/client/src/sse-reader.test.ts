@@ -119,7 +119,7 @@ function decoded(chunks: Uint8Array[]): string[] {
 }
 
 /**
- * What the parser has read: eventsource-parser reads its buffer when a chunk with a CR or
+ * What the reader has read: it reads its buffer (as eventsource-parser does) when a chunk with a CR or
  * LF arrives, so a CR that ended a chunk and was followed only by chunks without line
  * ends still waits (the event it ends comes with the next line end; a client that loses
  * the stream there resumes from the id before it).
@@ -131,7 +131,7 @@ function processed(parts: string[]): string {
 }
 
 function joined(parts: string[]): string {
-  // eventsource-parser drops a BOM decoded as Latin-1 at the head of its first chunk.
+  // The reader (as eventsource-parser) drops a BOM decoded as Latin-1 at the head of its first chunk.
   const first = parts[0] ?? ''
   return (first.startsWith('\u00ef\u00bb\u00bf') ? first.slice(3) : first) + parts.slice(1).join('')
 }
@@ -217,5 +217,22 @@ describe('the SSE reader on arbitrary byte streams', () => {
       { numRuns: 400 },
     )
     expect(stopped).toBeGreaterThan(40)
+  })
+})
+
+describe('the cap', () => {
+  test('counts the data of a message not yet ended, not only the unfinished line', () => {
+    const errors: string[] = []
+    const feed = createSseReader(
+      20,
+      () => {},
+      () => {},
+      (error) => errors.push(error.code),
+    )
+    const encode = (text: string) => new TextEncoder().encode(text)
+    expect(feed(encode('data: "0123456789\n'))).toBe(true)
+    // Each line ends, but the message does not: 22 characters of data held.
+    expect(feed(encode('data: 0123456789\n'))).toBe(false)
+    expect(errors).toEqual(['too_large'])
   })
 })

@@ -6,7 +6,7 @@
  * @module
  */
 import { CONTROL_PREFIX } from '@rt/protocol'
-import { createClient as createCore, type Hooks } from '../client.js'
+import { createClient as createCore, type Hooks, resolveUrls } from '../client.js'
 import { type Message, PRESENCE, RESET } from '../protocol.js'
 import type { Client, ClientOptions, ClientState, ClientUpdate, EventMap, Timers } from '../types.js'
 import { type Election, elect, type Vote } from './election.js'
@@ -64,10 +64,7 @@ const sorted = (lists: (readonly string[])[]) => [...new Set(lists.flat())].sort
 export function createClient<Events extends EventMap = EventMap>(options: SharedClientOptions): Client<Events> {
   const { share } = options
   if (!share || typeof BroadcastChannel !== 'function') return createCore<Events>(options)
-  const urls = (Array.isArray(options.url) ? options.url : [options.url]).map(
-    (url: string | URL) => new URL(url, globalThis.location?.href).href,
-  )
-  const name = `rt:${share === true ? '' : share}|${urls.join(' ')}`
+  const name = `rt:${share === true ? '' : share}|${resolveUrls(options.url).join(' ')}`
   // Oldest first, so the fallback election keeps the tab that has led longest.
   const me = String(Date.now() + Math.random())
   const channel = new BroadcastChannel(name)
