@@ -38,7 +38,9 @@ test('typedoc documents exactly the public import paths', () => {
 
 test('each entry is named after its import path and describes itself', () => {
   for (const [importPath, file] of publicEntries()) {
-    const header = /^\/\*\*([\s\S]*?)\*\//.exec(readFileSync(join(root, file), 'utf8'))?.[1] ?? ''
+    // A leading directive ('use client' in @rt/react) may come before the header.
+    const header =
+      /^(?:(['"])use client\1;?\s*)?\/\*\*([\s\S]*?)\*\//.exec(readFileSync(join(root, file), 'utf8'))?.[2] ?? ''
     expect(header, file).toMatch(new RegExp(`^\\s*\\* @module ${importPath.replace(/[/.]/g, '\\$&')}$`, 'm'))
     const description = header
       .replace(/^\s*\* ?/gm, '')

@@ -76,3 +76,49 @@ declare const collection: import('mongodb').Collection<{ groupId: string; text: 
 declare const map: import('@rt/server/mongo').MongoChangeStreamOptions<Events, { groupId: string; text: string }>['map']
 declare const options: import('@rt/server/mongo').MongoChangeStreamOptions<Events, { groupId: string; text: string }>
 declare const url: string
+
+// ---- React guide (docs/react.md) ----------------------------------------------------------
+// The guide's app modules: `./events` (its event map), `./realtime` (the typed hooks made by
+// `createRealtimeHooks<Events>()`), and the Next.js files imported by path or `@/` alias.
+type ReactGuideNote = { id: number; text: string }
+type ReactGuideMessage = { id: string; text: string; roomId: string; at: string }
+type ReactGuideEvents = {
+  'note.saved': ReactGuideNote
+  'message.new': ReactGuideMessage
+  'message.deleted': { id: string }
+  'price.changed': { amount: number }
+  notice: { text: string }
+}
+declare module '*/events' {
+  export type Note = ReactGuideNote
+  export type Message = ReactGuideMessage
+  export type Events = ReactGuideEvents
+}
+declare module '*/realtime' {
+  const hooks: import('@rt/react').RealtimeHooks<ReactGuideEvents>
+  export const RealtimeProvider: typeof hooks.RealtimeProvider
+  export const useRealtime: typeof hooks.useRealtime
+  export const useEvent: typeof hooks.useEvent
+  export const useConnectionState: typeof hooks.useConnectionState
+  export const useLatestEvent: typeof hooks.useLatestEvent
+  export const useEventList: typeof hooks.useEventList
+  export const usePresence: typeof hooks.usePresence
+  export const useTopics: typeof hooks.useTopics
+  export const useLiveState: typeof hooks.useLiveState
+}
+declare module '*/hub' {
+  export const hub: import('@rt/server').Hub<ReactGuideEvents>
+}
+declare module '@/lib/messages' {
+  export function messagesSnapshot(roomId: string): Promise<import('@rt/react').LiveSnapshot<ReactGuideMessage[]>>
+}
+declare module '*/room' {
+  export function Room(props: {
+    roomId: string
+    initial: import('@rt/react').LiveSnapshot<ReactGuideMessage[]>
+  }): import('react').ReactNode
+}
+declare function refetchEverything(): void
+declare function toast(text: string): void
+declare function fetchTodos(): Promise<{ id: string; title: string; done: boolean }[]>
+declare function List(props: { items: readonly { id: string; title: string }[] | undefined }): import('react').ReactNode
