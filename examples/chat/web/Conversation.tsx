@@ -89,6 +89,8 @@ export function ConversationView(props: {
     if (text === '') return
     setDraft('')
     setError(null)
+    // The message ends this typing for the others: the next keystroke announces anew.
+    lastTyping.current = 0
     api.send(groupId, text).catch((e: Error) => {
       setDraft(text)
       setError(e.message)

@@ -38,13 +38,23 @@ export function applyInbox(
     }
     case 'notification.read': {
       const { id, readAt, unread } = event.data as ChatEvents['notification.read']
-      return { ...state, unread, items: state.items.map((n) => (n.id === id ? { ...n, readAt } : n)) }
+      return { ...state, unread, items: state.items.map((n) => markRead(n, id, readAt, unread)) }
     }
     case 'notification.deleted': {
       const { id, unread } = event.data as ChatEvents['notification.deleted']
       return { ...state, unread, items: state.items.filter((n) => n.id !== id) }
     }
   }
+}
+
+/**
+ * `n` after the read of notification `id`. The count is taken when the event is made, so
+ * after "read all" the first of its events already says 0 while the others are still on
+ * their way: nothing is unread then, and the bell and the list agree at once.
+ */
+function markRead(n: Notification, id: string, readAt: number, unread: number): Notification {
+  if (n.readAt !== undefined) return n
+  return n.id === id || unread === 0 ? { ...n, readAt } : n
 }
 
 function ago(ts: number): string {
@@ -67,8 +77,8 @@ export function Inbox({ me, onOpenGroup }: { me: User; onOpenGroup: (groupId: st
     apply: (state, event) => applyInbox(state, event),
   })
   // Older pages are not live state; keep their read marks and deletions current too.
-  useEvent('notification.read', ({ id, readAt }) => {
-    setOlder((o) => o && { ...o, items: o.items.map((n) => (n.id === id ? { ...n, readAt } : n)) })
+  useEvent('notification.read', ({ id, readAt, unread }) => {
+    setOlder((o) => o && { ...o, items: o.items.map((n) => markRead(n, id, readAt, unread)) })
   })
   useEvent('notification.deleted', ({ id }) => {
     setOlder((o) => o && { ...o, items: o.items.filter((n) => n.id !== id) })

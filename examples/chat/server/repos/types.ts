@@ -88,10 +88,34 @@ export interface Repositories {
   close(): Promise<void>
 }
 
-/** Time-ordered ids: sorting them sorts by creation. */
+let lastId = ''
+
+/**
+ * Time-ordered ids: sorting them sorts by creation. Ids made in the same millisecond
+ * (a message mentioning two users, two writes in a burst) would otherwise order at
+ * random, and a page cursor (`before`) would skip or repeat them: each id is made
+ * greater than the previous one of this process.
+ */
 export function newId(now: number = Date.now()): string {
   const random = crypto.getRandomValues(new Uint32Array(2))
-  return `${now.toString(36).padStart(9, '0')}${(random[0] as number).toString(36).padStart(7, '0')}${((random[1] as number) & 0xffff).toString(36).padStart(4, '0')}`
+  const id = `${now.toString(36).padStart(9, '0')}${(random[0] as number).toString(36).padStart(7, '0')}${((random[1] as number) & 0xffff).toString(36).padStart(4, '0')}`
+  lastId = id > lastId ? id : successor(lastId)
+  return lastId
+}
+
+/** The next id after `id` in base-36 order, same length (the random part has room to spare). */
+function successor(id: string): string {
+  const digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  const chars = [...id]
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const next = digits.indexOf(chars[i] as string) + 1
+    if (next < digits.length) {
+      chars[i] = digits[next] as string
+      return chars.join('')
+    }
+    chars[i] = '0'
+  }
+  return `${id}0`
 }
 
 /** The key a member is stored under; a delete change carries only this. */
