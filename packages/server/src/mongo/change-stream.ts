@@ -225,6 +225,23 @@ async function eventKey(name: string, token: ResumeToken, index: number): Promis
   return key.length <= MAX_KEY ? key : `${name.slice(0, 200)}:sha256:${await sha256(key)}`
 }
 
+const closings = new WeakMap<ChangeStream<Document, Document>, Promise<void>>()
+
+/**
+ * Closes a stream once, however many callers ask. The driver's close() is not idempotent
+ * while it runs: a second call sees the cursor marked killed and ends the session under the
+ * first call's `killCursors`, which then fails silently and leaves the cursor open on the
+ * server until its idle timeout.
+ */
+function closeOnce(stream: ChangeStream<Document, Document>): Promise<void> {
+  let closing = closings.get(stream)
+  if (closing === undefined) {
+    closing = stream.close().catch(() => {})
+    closings.set(stream, closing)
+  }
+  return closing
+}
+
 /**
  * A MongoDB change stream as a hub source. Each change goes through `map`; the events it
  * returns are logged under keys derived from the change's resume token, then the token is
@@ -452,7 +469,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
       }
     } finally {
       stream = null
-      await current.close().catch(() => {})
+      await closeOnce(current)
     }
   }
 
@@ -554,7 +571,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     const current = run
     if (current === null) return
     current.abort.abort()
-    await stream?.close().catch(() => {})
+    if (stream !== null) await closeOnce(stream)
     await current.promise
     if (run === current) run = null
   }
