@@ -276,7 +276,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   const policy = options.onHistoryLost ?? 'reset'
   const who = `mongoChangeStream ${name}`
   const checkpointMs = durationOption(who, 'checkpointMs', options.checkpointMs, 1_000, 0)
-  durationOption(who, 'maxAwaitTimeMS', options.maxAwaitTimeMS, 1_000)
+  const maxAwaitMs = durationOption(who, 'maxAwaitTimeMS', options.maxAwaitTimeMS, 1_000)
   durationOption(who, 'backoff.initialMs', options.backoff?.initialMs, 500)
   durationOption(who, 'backoff.maxMs', options.backoff?.maxMs, 30_000)
   const maxTopics = options.maxResetTopics ?? 1_000
@@ -299,6 +299,9 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   /** The watch loop and the signal that ends it. */
   let run: { promise: Promise<void>; abort: AbortController } | null = null
   let stream: ChangeStream<Document, Document> | null = null
+  /** A getMore is in flight (`tryNext`), and who waits for it to come back. */
+  let polling = false
+  let pollDone: (() => void) | null = null
   /** The current stream made progress: the backoff starts over if it dies. A change that
    * keeps failing in `map` or `publish` does not count, so its retries slow down. */
   let healthy = false
@@ -397,7 +400,7 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   }
 
   function open(fromNow: boolean, checkpoint: Checkpoint | null): ChangeStream<Document, Document> {
-    const watchOptions: ChangeStreamOptions = { maxAwaitTimeMS: options.maxAwaitTimeMS ?? 1_000 }
+    const watchOptions: ChangeStreamOptions = { maxAwaitTimeMS: maxAwaitMs }
     if (options.fullDocument !== undefined) watchOptions.fullDocument = options.fullDocument
     if (options.fullDocumentBeforeChange !== undefined) {
       watchOptions.fullDocumentBeforeChange = options.fullDocumentBeforeChange
@@ -427,7 +430,12 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     stream = current
     try {
       for (;;) {
-        const next = await current.tryNext()
+        if (signal.aborted) return
+        polling = true
+        const next = await current.tryNext().finally(() => {
+          polling = false
+          pollDone?.()
+        })
         if (signal.aborted) return
         status.state = 'running'
         status.error = undefined
@@ -567,10 +575,28 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     run = { abort, promise: loop(abort.signal) }
   }
 
+  /** Resolves when the getMore in flight comes back, or after `ms`. */
+  function pollSettled(ms: number): Promise<void> {
+    if (!polling) return Promise.resolve()
+    const stopWaiting = new AbortController()
+    const settled = new Promise<void>((resolve) => {
+      pollDone = resolve
+    })
+    return Promise.race([settled, sleep(timers, ms, stopWaiting.signal)]).finally(() => {
+      pollDone = null
+      stopWaiting.abort()
+    })
+  }
+
   async function halt(): Promise<void> {
     const current = run
     if (current === null) return
     current.abort.abort()
+    // Closing the driver's stream under a getMore in flight ends its session, and the
+    // close's killCursors then fails silently, leaving the cursor open on the server. A
+    // getMore comes back within maxAwaitTimeMS: wait for it (with a ceiling for a hung
+    // connection), so the loop closes the stream itself.
+    await pollSettled(maxAwaitMs + 1_000)
     if (stream !== null) await closeOnce(stream)
     await current.promise
     if (run === current) run = null
