@@ -3,13 +3,12 @@
  * events arrive, a reload with `persist: 'session'` resumes with nothing lost or
  * repeated, acks reach `onAck` exactly once per id, and a second page's presence is seen.
  */
-import { join } from 'node:path'
 import { createHub } from '@rt/server'
 import { toNodeHandler } from '@rt/server/node'
-import { build } from 'esbuild'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { type Chromium, launchChromium } from './support/browser.js'
+import { bundleClient } from './support/bundle.js'
 import { type Running, serveListener } from './support/servers.js'
 
 type Events = { n: number }
@@ -68,16 +67,7 @@ hub.onAck((_identity, ids, meta) => {
 let hold: { arrived: (lastEventId: string | undefined) => void; release: Promise<void> } | undefined
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [join(import.meta.dirname, '../packages/client/src/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  const script = bundle.outputFiles[0]?.text ?? ''
+  const script = await bundleClient()
   const events = toNodeHandler(hub)
   running = await serveListener((req, res) => {
     const path = (req.url ?? '/').split('?')[0]

@@ -4,10 +4,9 @@
  * position never reach that origin, even when the other origin allows every CORS request.
  */
 import type { IncomingMessage } from 'node:http'
-import { join } from 'node:path'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import { type Chromium, launchChromium } from './support/browser.js'
+import { bundleClient } from './support/bundle.js'
 import { type Running, serveListener } from './support/servers.js'
 
 const PAGE = `<!doctype html>
@@ -31,16 +30,7 @@ let elsewhere: Running
 const stolen: IncomingMessage[] = []
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [join(import.meta.dirname, '../packages/client/src/index.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  })
-  const script = bundle.outputFiles[0]?.text ?? ''
+  const script = await bundleClient()
   // Allows anything from anywhere, as a hostile origin would.
   elsewhere = await serveListener((req, res) => {
     stolen.push(req)
