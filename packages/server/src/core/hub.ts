@@ -59,7 +59,7 @@ export interface Hub<Events extends EventMap = EventMap, Id extends Identity = I
    * ```ts
    * app.get('/api/rooms/:id/messages', async (req, res) => {
    *   const cursor = hub.head() // first
-   *   const data = await db.messages.find({ room: req.params.id })
+   *   const data = await db.collection('messages').find({ room: req.params.id }).toArray()
    *   res.json({ data, cursor })
    * })
    * ```
