@@ -3,7 +3,7 @@
  * receive. What the log no longer holds cannot be checked and is reported as such.
  * @module
  */
-import type { Log, LogEntry } from './log.js'
+import { addressedTo, type Log, type LogEntry } from './log.js'
 import type { Identity } from './types.js'
 
 /** The ids of an ack, sorted by what the log says about them. */
@@ -20,7 +20,7 @@ async function mayReceive<Id extends Identity>(
   identity: Id,
   authorized: (topic: string) => Promise<boolean>,
 ): Promise<boolean> {
-  if (entry.to !== undefined && (identity.userId === undefined || !entry.to.includes(identity.userId))) return false
+  if (!addressedTo(entry, identity.userId)) return false
   return authorized(entry.topic)
 }
 

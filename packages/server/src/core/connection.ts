@@ -2,7 +2,7 @@
  * One subscriber's stream: what it wants and what is queued for it.
  * @module
  */
-import type { LogEntry, LogFilter } from './log.js'
+import { type LogEntry, type LogFilter, matchesFilter } from './log.js'
 import type { StreamSink } from './sink.js'
 import type { Identity } from './types.js'
 import { ControlEvent } from './wire.js'
@@ -54,7 +54,6 @@ export class Connection {
 
   /** Whether this subscriber may and wants to see the entry. */
   accepts(entry: LogEntry): boolean {
-    if (!this.topics.has(entry.topic) || !this.wantsType(entry.type)) return false
-    return entry.to === undefined || (this.userId !== undefined && entry.to.includes(this.userId))
+    return this.wantsType(entry.type) && matchesFilter(entry, this.filter)
   }
 }

@@ -137,8 +137,12 @@ export function readLog(log: Log, afterId: string, limit: number, filter?: LogFi
   return log.read(afterId, limit, filter)
 }
 
+/** Whether an entry is for this user: it names no recipients (`to`), or names this one. */
+export function addressedTo(entry: LogEntry, userId: string | undefined): boolean {
+  return entry.to === undefined || (userId !== undefined && entry.to.includes(userId))
+}
+
 /** Whether an entry passes a read filter: one rule, for every log that filters in memory. */
 export function matchesFilter(entry: LogEntry, filter: LogFilter): boolean {
-  if (!filter.topics.has(entry.topic)) return false
-  return entry.to === undefined || (filter.userId !== undefined && entry.to.includes(filter.userId))
+  return filter.topics.has(entry.topic) && addressedTo(entry, filter.userId)
 }
