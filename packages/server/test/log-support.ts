@@ -85,6 +85,21 @@ export const filterAppends = fc.array(
   { minLength: 1, maxLength: 40 },
 )
 
+/**
+ * Appends `appends` in order and returns the positions a client may hold for
+ * {@link filteredReadsAgree}: the origin, then every appended id.
+ */
+export async function appendPositions(
+  log: Log,
+  appends: readonly Pick<LogAppend, 'topic' | 'to'>[],
+): Promise<string[]> {
+  const positions = [log.head()]
+  for (const [i, append] of appends.entries()) {
+    positions.push((await log.append({ type: 'm', data: i, ...append })).id)
+  }
+  return positions
+}
+
 /** One read of {@link filteredReadsAgree}. */
 export interface FilterRead {
   readonly at: number

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
+import { appendPositions, filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
 import { isRtError } from './errors.js'
 import type { Log, LogEntry, LogRead } from './log.js'
 import { memoryLog } from './memory-log.js'
@@ -237,10 +237,7 @@ describe('memoryLog', () => {
         filterReads,
         async (capacity, appends, reads) => {
           const log = memoryLog({ capacity })
-          const positions = [log.head()]
-          for (const [i, append] of appends.entries()) {
-            positions.push((await log.append({ type: 'm', data: i, ...append })).id)
-          }
+          const positions = await appendPositions(log, appends)
           await filteredReadsAgree(log, positions, reads)
         },
       ),

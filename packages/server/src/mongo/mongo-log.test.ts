@@ -2,7 +2,7 @@ import { createHub, type Log, type LogEntry } from '@rt/server'
 import fc from 'fast-check'
 import type { Db } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
+import { appendPositions, filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
 import { eventually, type MongoTarget, mongoTarget, REAL_URI, SIM_ONLY } from '../../test/mongo-support/target.js'
 import { type MongoLogOptions, mongoLog } from './mongo-log.js'
 
@@ -229,10 +229,7 @@ test('a filtered read returns exactly what an unfiltered read lets through, on t
   await fc.assert(
     fc.asyncProperty(filterAppends, filterReads, async (appends, reads) => {
       const log = await open({ db, collection: `rt_log_filter_${run++}` })
-      const positions = [log.head()]
-      for (const [i, append] of appends.entries()) {
-        positions.push((await log.append({ type: 'm', data: i, ...append })).id)
-      }
+      const positions = await appendPositions(log, appends)
       await eventually(() => log.head() === positions.at(-1))
       await filteredReadsAgree(log, positions, reads)
     }),

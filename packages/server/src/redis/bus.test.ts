@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { fill, filterAppends, filteredReadsAgree, filterReads, ok, watch } from '../../test/log-support.js'
+import {
+  appendPositions,
+  fill,
+  filterAppends,
+  filteredReadsAgree,
+  filterReads,
+  ok,
+  watch,
+} from '../../test/log-support.js'
 import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
@@ -153,10 +161,7 @@ describe('redisBus', () => {
       fc.asyncProperty(fc.constantFrom(3, 10_000), filterAppends, filterReads, async (capacity, appends, reads) => {
         const log = await open(freshChannel(), { capacity })
         const seen = watch(log)
-        const positions = [log.head()]
-        for (const [i, append] of appends.entries()) {
-          positions.push((await log.append({ type: 'm', data: i, ...append })).id)
-        }
+        const positions = await appendPositions(log, appends)
         await seen.until(() => seen.told.length === appends.length)
         await filteredReadsAgree(log, positions, reads)
       }),

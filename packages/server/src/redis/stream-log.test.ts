@@ -1,6 +1,14 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
-import { fill, filterAppends, filteredReadsAgree, filterReads, ok, watch } from '../../test/log-support.js'
+import {
+  appendPositions,
+  fill,
+  filterAppends,
+  filteredReadsAgree,
+  filterReads,
+  ok,
+  watch,
+} from '../../test/log-support.js'
 import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
@@ -306,10 +314,7 @@ describe('redisLog', () => {
       fc.asyncProperty(fc.constantFrom(1, 5, 10_000), filterAppends, filterReads, async (cache, appends, reads) => {
         const log = await open(freshStream(), { cache })
         const seen = watch(log)
-        const positions = [log.head()]
-        for (const [i, append] of appends.entries()) {
-          positions.push((await log.append({ type: 'm', data: i, ...append })).id)
-        }
+        const positions = await appendPositions(log, appends)
         await seen.until(() => seen.told.length === appends.length)
         await filteredReadsAgree(log, positions, reads)
       }),
