@@ -299,9 +299,8 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   /** The watch loop and the signal that ends it. */
   let run: { promise: Promise<void>; abort: AbortController } | null = null
   let stream: ChangeStream<Document, Document> | null = null
-  /** A getMore is in flight (`tryNext`), and who waits for it to come back. */
-  let polling = false
-  let pollDone: (() => void) | null = null
+  /** The getMore in flight (`tryNext`), if any. */
+  let inFlight: Promise<unknown> | null = null
   /** The current stream made progress: the backoff starts over if it dies. A change that
    * keeps failing in `map` or `publish` does not count, so its retries slow down. */
   let healthy = false
@@ -431,10 +430,10 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     try {
       for (;;) {
         if (signal.aborted) return
-        polling = true
-        const next = await current.tryNext().finally(() => {
-          polling = false
-          pollDone?.()
+        const polled = current.tryNext()
+        inFlight = polled
+        const next = await polled.finally(() => {
+          inFlight = null
         })
         if (signal.aborted) return
         status.state = 'running'
@@ -575,17 +574,15 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     run = { abort, promise: loop(abort.signal) }
   }
 
-  /** Resolves when the getMore in flight comes back, or after `ms`. */
+  /** Resolves when the getMore in flight comes back (or fails), or after `ms`. */
   function pollSettled(ms: number): Promise<void> {
-    if (!polling) return Promise.resolve()
+    if (inFlight === null) return Promise.resolve()
     const stopWaiting = new AbortController()
-    const settled = new Promise<void>((resolve) => {
-      pollDone = resolve
-    })
-    return Promise.race([settled, sleep(timers, ms, stopWaiting.signal)]).finally(() => {
-      pollDone = null
-      stopWaiting.abort()
-    })
+    const settled = inFlight.then(
+      () => {},
+      () => {},
+    )
+    return Promise.race([settled, sleep(timers, ms, stopWaiting.signal)]).finally(() => stopWaiting.abort())
   }
 
   async function halt(): Promise<void> {
