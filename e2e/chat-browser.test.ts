@@ -3,10 +3,9 @@
  * the real server process: live messages, ticks that follow acks and reads, the bell,
  * presence, a second tab (in memory, and on MongoDB through the wire-level simulator);
  * then the network cut and the server restarted mid-session.
- * Writes the screenshots shown in examples/chat/README.md.
+ * Writes the screenshots shown in examples/chat/README.md (`RT_UPDATE_SCREENSHOTS=1`; see
+ * support/screenshots.ts).
  */
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
@@ -21,8 +20,8 @@ import {
   startChatProcess,
 } from './support/chat-process.js'
 import { startProxy, type TestProxy } from './support/proxies.js'
+import { saveScreenshot } from './support/screenshots.js'
 
-const SCREENSHOTS = join(import.meta.dirname, '..', 'examples', 'chat', 'screenshots')
 const WAIT = { timeout: 20_000 }
 const COFFEE = 'coffee-run'
 
@@ -187,9 +186,8 @@ test.each(['memory', 'mongodb'] as const)(
     await a.click('.bell')
     await a.waitForSelector('.inbox-panel [data-notification]', WAIT)
     if (mode === 'memory') {
-      mkdirSync(SCREENSHOTS, { recursive: true })
-      await a.screenshot({ path: join(SCREENSHOTS, 'alice-desktop.png') })
-      await b.screenshot({ path: join(SCREENSHOTS, 'bob-mobile.png') })
+      await saveScreenshot(a, 'chat-alice-desktop', 'examples/chat/screenshots/alice-desktop.png')
+      await saveScreenshot(b, 'chat-bob-mobile', 'examples/chat/screenshots/bob-mobile.png')
     }
 
     // The bell falls with read, and with read all, in both tabs.
