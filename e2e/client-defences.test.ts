@@ -129,6 +129,61 @@ describe('delays the server sends are floored and capped', () => {
   )
 })
 
+describe('long-poll answers that come back at once', () => {
+  const empty = (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ events: [], lastEventId: '0-0', reset: false }))
+  }
+
+  test('are paced: ten polls take ten jittered floors, not one burst', async () => {
+    const server = await hostile((_req, res) => empty(res))
+    const { clock } = start(server.url, { transport: 'poll', random: () => 0.5, minPollMs: 1_000 })
+    const sentAt: number[] = []
+    for (let n = 1; n <= 10; n++) {
+      await vi.waitFor(() => expect(server.requests.length).toBeGreaterThanOrEqual(n))
+      sentAt.push(clock.now)
+      const delay = await scheduledDelay(clock)
+      // Answered, and waiting: no request beyond the n-th went out.
+      expect(server.requests.length).toBe(n)
+      await clock.advance(delay)
+    }
+    // 1 s floor, jittered at 0.5 up to 2 s: 1.5 s from the start of one poll to the next.
+    expect(sentAt.slice(1).map((t, i) => t - (sentAt[i] as number))).toEqual(Array(9).fill(1_500))
+  })
+
+  test('the default floor holds too, and a server that answers with events is paced as well', async () => {
+    let n = 0
+    const server = await hostile((_req, res) => {
+      n++
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const event = { id: `0-${n}`, type: 'm', topic: 't', ts: 0, data: n }
+      res.end(JSON.stringify({ events: [event], lastEventId: `0-${n}`, reset: false }))
+    })
+    const { client, clock } = start(server.url, { transport: 'poll', random: () => 0 })
+    const got: unknown[] = []
+    client.on('m', (data) => got.push(data))
+    await vi.waitFor(() => expect(got).toEqual([1]))
+    expect(await scheduledDelay(clock)).toBe(250)
+    expect(server.requests).toHaveLength(1)
+  })
+
+  test('a poll the server held past the floor is followed at once', async () => {
+    let held: ServerResponse | undefined
+    const server = await hostile((_req, res, n) => {
+      if (n === 2) held = res
+      else empty(res)
+    })
+    const { clock } = start(server.url, { transport: 'poll', random: () => 0, minPollMs: 1_000 })
+    await clock.advance(await scheduledDelay(clock))
+    await vi.waitFor(() => expect(held).toBeDefined())
+    // The server holds the second poll for 5 s of the client's time, then answers.
+    await clock.advance(5_000)
+    empty(held as ServerResponse)
+    await vi.waitFor(() => expect(server.requests).toHaveLength(3))
+    expect(clock.now).toBe(6_000)
+  })
+})
+
 describe('an endless line', () => {
   test('is cut off at maxMessageSize, reported, and the client reconnects', async () => {
     let total = 0

@@ -25,8 +25,9 @@ function start(options: Partial<ClientOptions<Events>> = {}) {
     fetch: server.fetch,
     timers: clock.timers,
     random: () => 0.5,
-    // The delays asserted here are the backoff's own; the floor is e2e/client-defences.test.ts's.
+    // The delays asserted here are the backoff's own; the floors are e2e/client-defences.test.ts's.
     minRetryMs: 0,
+    minPollMs: 0,
     ...options,
   })
   open.push(client)
@@ -216,6 +217,27 @@ describe('auto fallback', () => {
     const second = await server.next()
     expect(resets).toEqual([{ reason: 'evicted' }])
     expect(second.headers['last-event-id']).toBe('7-3')
+  })
+})
+
+describe('the long-poll floor', () => {
+  test('update() and close() end the wait at once', async () => {
+    const { server, clock, client } = start({ transport: 'poll', minPollMs: 1_000 })
+    const answer = { events: [], lastEventId: '0-1', reset: false }
+    ;(await server.next()).reply(200, answer)
+    await settle()
+    // Answered at once: the next poll waits 1 s, jittered at 0.5 to 1.5 s from the first.
+    expect(clock.nextDelay()).toBe(1_500)
+    client.update({ topics: ['u'] })
+    const next = await server.next()
+    expect([next.url.searchParams.get('topics'), next.headers['last-event-id']]).toEqual(['u', '0-1'])
+    next.reply(200, answer)
+    await settle()
+    expect(clock.pending).toBe(1)
+    client.close()
+    expect(clock.pending).toBe(0)
+    await clock.advance(10_000)
+    expect(server.requests).toHaveLength(2)
   })
 })
 

@@ -227,6 +227,18 @@ export function createClient<Events extends EventMap = EventMap>(
       let stalled = false
       let timer: unknown
       const end = (): Outcome => ({ opened: open, stalled: stalled && !open, restart: ac.signal.aborted && !stalled })
+      // The floor under the next poll, counted from this one's start: an answer that comes
+      // sooner waits for it; one the server held longer finds it passed. Ends on abort too.
+      const paced =
+        poll &&
+        settings.minPollMs > 0 &&
+        new Promise<void>((resolve) => {
+          const floor = timers.setTimeout(
+            resolve,
+            backoff(0, settings.minPollMs, settings.minPollMs, MAX_TIMER_MS, random),
+          )
+          ac.signal.addEventListener('abort', () => resolve(timers.clearTimeout(floor)))
+        })
       // The watchdog: silence for `ms` aborts the request.
       const arm = (ms: number) => {
         timers.clearTimeout(timer)
@@ -257,8 +269,10 @@ export function createClient<Events extends EventMap = EventMap>(
           if (isClosed()) return { opened: open, restart: true }
           cursor.move(answer.lastEventId)
           save()
-          // SSE is due again: a new attempt.
-          if (mode !== 'poll') return { opened: open, restart: true }
+          timers.clearTimeout(timer)
+          await paced
+          // SSE is due again, or `reconnect`, `update` or `close` cut the wait: a new attempt.
+          if (mode !== 'poll' || ac.signal.aborted) return { opened: open, restart: true }
           continue
         }
         const feed = createSseReader(

@@ -12,6 +12,7 @@ const MS_OPTIONS = [
   'maxRetryMs',
   'connectTimeoutMs',
   'pollTimeoutMs',
+  'minPollMs',
   'sseRetryMs',
   'ackDelayMs',
 ] as const

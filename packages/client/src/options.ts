@@ -12,6 +12,7 @@ const DEFAULTS = {
   maxRetryMs: 30_000,
   connectTimeoutMs: 3_000,
   pollTimeoutMs: 25_000,
+  minPollMs: 250,
   sseRetryMs: 60_000,
   ackDelayMs: 100,
   fallbackAfter: 3,

@@ -164,6 +164,14 @@ export interface ClientOptions<Events extends EventMap = EventMap> {
   connectTimeoutMs?: number | undefined
   /** How long the server may hold a long-poll request when nothing is new. @default 25_000 */
   pollTimeoutMs?: number | undefined
+  /**
+   * Shortest time between the starts of two long-poll requests in a row, jittered up to
+   * twice as long: a server that answers at once (with events or not) is polled at that
+   * pace instead of back to back. A poll the server held longer is followed at once.
+   * `0` turns the floor off.
+   * @default 250
+   */
+  minPollMs?: number | undefined
   /** In `'auto'`, failed streams in a row before falling back to long-poll. @default 3 */
   fallbackAfter?: number | undefined
   /** In `'auto'`, how long to long-poll before trying SSE again. @default 60_000 */
