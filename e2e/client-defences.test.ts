@@ -184,6 +184,40 @@ describe('long-poll answers that come back at once', () => {
   })
 })
 
+describe('sseRetryMs: 0 and a stream that always fails', () => {
+  test('SSE is tried again no sooner than the reconnect floor, not in a loop', async () => {
+    /** The client's time at each SSE request. */
+    const streamsAt: number[] = []
+    let clock: ManualTimers | undefined
+    const server = await hostile((req, res) => {
+      // Long-poll requests are held; streams fail at once, up to the sixth, which is held
+      // too (so a client that loops stops there, and the test with it).
+      if (req.url?.includes('transport=poll')) return
+      streamsAt.push(clock?.now ?? 0)
+      if (streamsAt.length === 6) return
+      res.writeHead(502, { 'content-type': 'application/json' })
+      res.end('{"error":{"code":"bad_gateway","message":"no upstream"}}')
+    })
+    const running = start(server.url, { transport: 'auto', sseRetryMs: 0, fallbackAfter: 1 })
+    clock = running.clock
+    // From timer to timer: each step waits for the client to wait on one (not a request's deadline).
+    while (streamsAt.length < 6) {
+      const next = await vi.waitFor(() => {
+        const delay = running.clock.nextDelay()
+        expect(delay).toBeLessThan(MAX_TIMER_MS)
+        return delay as number
+      })
+      await running.clock.advance(next)
+    }
+    // Each failed stream switches to long-poll; the next stream waits for the floor (100 ms,
+    // jittered at 0 here) although sseRetryMs is 0.
+    const gaps = streamsAt.slice(1).map((t, i) => t - (streamsAt[i] as number))
+    expect(gaps).toEqual([100, 100, 100, 100, 100])
+    const polls = server.requests.filter((req) => req.url?.includes('transport=poll'))
+    expect(polls.length).toBeGreaterThanOrEqual(5)
+  })
+})
+
 describe('an endless line', () => {
   test('is cut off at maxMessageSize, reported, and the client reconnects', async () => {
     let total = 0

@@ -311,12 +311,17 @@ export function createClient<Events extends EventMap = EventMap>(
   function toPoll(): void {
     mode = 'poll'
     sseFailures = 0
-    probeTimer = timers.setTimeout(() => {
-      mode = 'sse'
-      // One more failure sends it back to long-poll.
-      sseFailures = fallbackAfter - 1
-      current?.abort()
-    }, settings.sseRetryMs)
+    probeTimer = timers.setTimeout(
+      () => {
+        mode = 'sse'
+        // One more failure sends it back to long-poll.
+        sseFailures = fallbackAfter - 1
+        current?.abort()
+        // SSE is tried again as a reconnect would be: never sooner than the backoff's floor,
+        // so a short `sseRetryMs` with a failing stream cannot switch back and forth at once.
+      },
+      Math.max(settings.sseRetryMs, backoff(0, retryMs, minRetryMs, maxRetryMs, random)),
+    )
   }
 
   function sleep(ms: number): Promise<void> {

@@ -174,7 +174,12 @@ export interface ClientOptions<Events extends EventMap = EventMap> {
   minPollMs?: number | undefined
   /** In `'auto'`, failed streams in a row before falling back to long-poll. @default 3 */
   fallbackAfter?: number | undefined
-  /** In `'auto'`, how long to long-poll before trying SSE again. @default 60_000 */
+  /**
+   * In `'auto'`, how long to long-poll before trying SSE again; never sooner than a first
+   * reconnect's backoff (at least `minRetryMs`, jittered), so `0` cannot make a failing
+   * stream switch back and forth in a loop.
+   * @default 60_000
+   */
   sseRetryMs?: number | undefined
   /** How long acks are collected before one request sends them. @default 100 */
   ackDelayMs?: number | undefined
