@@ -1,30 +1,9 @@
 /** rt on `redisBus` (the local redis-server): every event goes through Redis pub/sub and back. */
-import { createServer } from 'node:http'
-import { createHub } from '@rt/server'
-import { toNodeHandler } from '@rt/server/node'
 import { redisBus } from '@rt/server/redis'
-import { listenOnLoopback, runServer } from './harness.js'
 import { dropRedisKeys, REDIS_URL } from './redis-keys.js'
+import { runRtHub } from './rt-hub.js'
 
 const channel = `rt-bench:${Math.random().toString(36).slice(2, 10)}`
-const hub = createHub<Record<string, unknown>, { userId: string }>({
-  log: await redisBus({ url: REDIS_URL }, { channel, capacity: 200_000, maxPending: 100_000 }),
-  authenticate: (req) => ({ userId: req.url.searchParams.get('u') ?? 'anonymous' }),
-  maxConnections: 1_000_000,
-})
-const server = createServer(toNodeHandler(hub))
-
-await runServer({
-  path: '/events?topics=all&u=',
-  listen: () => listenOnLoopback(server),
-  broadcast: (payload) => {
-    void hub.publish({ type: 'tick', topic: 'all', data: payload }).catch(() => {})
-  },
-  target: (to, payload) => {
-    void hub.publish({ type: 'tick', topic: 'all', to, data: payload }).catch(() => {})
-  },
-  close: async () => {
-    await hub.close()
-    await dropRedisKeys(channel)
-  },
-})
+await runRtHub(await redisBus({ url: REDIS_URL }, { channel, capacity: 200_000, maxPending: 100_000 }), () =>
+  dropRedisKeys(channel),
+)
