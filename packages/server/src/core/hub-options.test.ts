@@ -55,12 +55,17 @@ describe('createHub option shapes', () => {
     expect(rejectionOf({ onError: null }).message).toBe('createHub: onError must be a function, got null')
   })
 
-  test('durations and limits must be numbers', () => {
-    expect(rejectionOf({ heartbeatMs: '15000' }).message).toBe(
-      'createHub: heartbeatMs must be a number, got the string "15000"',
+  test('durations and limits that are not numbers get the one message their ranges get (options.ts)', () => {
+    expect(rejectionOf({ heartbeatMs: '15000' })).toEqual({
+      code: 'invalid_option',
+      message: 'createHub: heartbeatMs must be a number of milliseconds from 1 to 2147483647, got the string "15000"',
+    })
+    expect(rejectionOf({ coalesceMs: '4' }).message).toBe(
+      'createHub: coalesceMs must be a number of milliseconds from 0 to 2147483647, got the string "4"',
     )
-    expect(rejectionOf({ coalesceMs: '4' }).message).toContain('coalesceMs must be a number')
-    expect(rejectionOf({ maxTopics: 10n }).message).toContain('maxTopics must be a number')
+    expect(rejectionOf({ maxTopics: 10n }).message).toBe(
+      'createHub: maxTopics must be a positive finite number, got a bigint',
+    )
   })
 
   test('timers need setInterval and clearInterval', () => {

@@ -1,25 +1,14 @@
 /**
- * Shape checks for `createHub` options: a wrong kind of value fails at `createHub` with a
- * message that says what was expected, not later deep inside the hub.
+ * Shape checks for `createHub`'s object and function options: a wrong kind of value fails
+ * at `createHub` with a message that says what was expected, not later deep inside the hub.
+ * Numbers are `options.ts`'s.
  * @module
  */
 import { RtError } from './errors.js'
+import { describeValue as describe, isThenable } from './options.js'
 
 /** Options that must be functions when given. */
 const FUNCTIONS = ['authenticate', 'authorize', 'onError'] as const
-
-/** Options that must be numbers when given (their ranges are checked where they are read). */
-const NUMBERS = [
-  'heartbeatMs',
-  'retryMs',
-  'maxConnectionsPerIdentity',
-  'maxConnections',
-  'maxBufferedBytes',
-  'coalesceMs',
-  'pollTimeoutMs',
-  'maxTopics',
-  'maxQueryLength',
-] as const
 
 /** Objects the hub calls into, with the methods each must have. */
 const OBJECTS = {
@@ -35,29 +24,11 @@ function fail(message: string): never {
   throw new RtError('invalid_option', `createHub: ${message}`)
 }
 
-/** What a value is, in words, for error messages. */
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (isThenable(value)) return 'a Promise'
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`
-  return `a ${typeof value === 'object' ? 'plain object' : typeof value}`
-}
-
-function isThenable(value: unknown): boolean {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
-
 /**
  * Throws `RtError('invalid_option')` when an option has the wrong shape: a Promise where an
- * object is expected (a forgotten `await`), a missing method, a non-function hook, a
- * non-number duration or limit.
+ * object is expected (a forgotten `await`), a missing method, a non-function hook.
+ * Numeric options are checked, shape and range in one rule, where they are read
+ * (`durationOption`, `countOption` in `options.ts`).
  */
 export function checkHubOptions(options: unknown): void {
   if (options === undefined) return
@@ -81,9 +52,5 @@ export function checkHubOptions(options: unknown): void {
   for (const name of FUNCTIONS) {
     const value = given[name]
     if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function, got ${describe(value)}`)
-  }
-  for (const name of NUMBERS) {
-    const value = given[name]
-    if (value !== undefined && typeof value !== 'number') fail(`${name} must be a number, got ${describe(value)}`)
   }
 }

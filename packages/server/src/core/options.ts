@@ -1,5 +1,6 @@
 /**
- * Checks numeric options: finite, in range, and delays no timer can overflow.
+ * Checks numeric options, for every entry point and backend: a number, finite, in range,
+ * and delays no timer can overflow. The one place these rules and their messages live.
  * @module
  */
 import { RtError } from './errors.js'
@@ -11,8 +12,33 @@ import { RtError } from './errors.js'
  */
 export const MAX_TIMER_MS = 2_147_483_647
 
+/** Whether `value` has a `then` method: a Promise, or something awaited like one. */
+export function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+/** What a value is, in words, for error messages: `the string "15000"`, `number NaN`, `null`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (isThenable(value)) return 'a Promise'
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`
+  return `a ${typeof value === 'object' ? 'plain object' : typeof value}`
+}
+
+/**
+ * The one rule for a numeric option that is out of shape or out of range, whatever it is
+ * (a string, NaN, a negative count, a delay a timer cannot hold): one message that says
+ * what was expected and what came.
+ */
 function invalid(who: string, name: string, rule: string, value: unknown): RtError {
-  return new RtError('invalid_option', `${who}: ${name} must be ${rule}, got ${String(value)}`)
+  return new RtError('invalid_option', `${who}: ${name} must be ${rule}, got ${describeValue(value)}`)
 }
 
 /**
