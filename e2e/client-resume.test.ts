@@ -55,7 +55,21 @@ describe.each(CASES)('$adapter adapter, over $transport', ({ adapter, transport 
       () => hub.close(),
     )
     const sockets = trackSockets(running.server)
-    const client = createClient<Events>({ url: running.url, topics: ['t'], transport, pollTimeoutMs: 2_000 })
+    // Requests the server has not finished answering: a long-poll client between two polls
+    // (waiting out the floor between answers that came at once) has none.
+    let inFlight = 0
+    running.server.on('request', (_req, res) => {
+      inFlight++
+      res.on('close', () => inFlight--)
+    })
+    // A short floor between polls keeps 20 cuts quick; the default one is client-defences'.
+    const client = createClient<Events>({
+      url: running.url,
+      topics: ['t'],
+      transport,
+      pollTimeoutMs: 2_000,
+      minPollMs: 20,
+    })
     const { got, states } = track(client)
     await vi.waitFor(() => expect(client.state).toBe('open'))
 
@@ -74,6 +88,7 @@ describe.each(CASES)('$adapter adapter, over $transport', ({ adapter, transport 
           expect(client.state).toBe('open')
           expect(sockets.size).toBeGreaterThan(0)
           if (transport === 'sse') expect(opens()).toBeGreaterThan(done)
+          else expect(inFlight).toBeGreaterThan(0)
         })
         destroyed += sockets.destroyAll()
         done++
