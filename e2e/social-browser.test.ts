@@ -123,6 +123,21 @@ test('memory: a post reaches followers only, a like notifies the author, poll pe
   await b.click('[data-nav="feed"]')
   await a.waitForSelector(`[data-post="${postId}"] [data-like="1"]`, WAIT)
 
+  // Ana comments on it: the count moves on Ben's card (its topic), and Ben is notified.
+  await a.click(`[data-post="${postId}"] [data-comments]`)
+  await a.fill(`[data-post="${postId}"] .comments input`, 'Congrats, it feels instant!')
+  await a.click(`[data-post="${postId}"] .comments button[type="submit"]`)
+  await a.waitForSelector(`[data-post="${postId}"] [data-comments="1"]`, WAIT)
+  await b.waitForSelector(`[data-post="${postId}"] [data-comments="1"]`, WAIT)
+  await b.waitForSelector('[data-toast="comment"]', WAIT)
+  // Sam follows Ana: her activity panel says so.
+  const follow = await fetch(`${app.origin}/api/people/ana/follow`, {
+    method: 'POST',
+    headers: { cookie: await cookieFor(app.origin, 'sam') },
+  })
+  expect(follow.status).toBe(204)
+  await a.waitForSelector('.side [data-notification="follow"]', WAIT)
+
   // The seeded poll: 2 / 1 / 0. Both look at it (so both join post:seed-poll); Ana votes
   // Tabs -> 3 / 1 / 0 = 75 / 25 / 0; Ben votes the formatter -> 3 / 1 / 1 = 60 / 20 / 20.
   for (const page of [a, b]) {

@@ -77,7 +77,7 @@ export function Admin() {
         ) : (
           <>
             <dl className="stats">
-              <div>
+              <div className="wide">
                 <dt>Source</dt>
                 <dd>
                   {report.name} ({report.mode === 'mongodb' ? 'MongoDB change stream' : 'in-memory store'})

@@ -29,13 +29,13 @@ export function People({ compact = false }: { compact?: boolean }) {
           <span className="who">
             <strong>{person.profile.name}</strong>
             <span className="muted small">
-              @{person.profile.handle} · {person.followers} {person.followers === 1 ? 'follower' : 'followers'}
+              {person.followers} {person.followers === 1 ? 'follower' : 'followers'}
             </span>
             {!compact && person.profile.bio !== '' && <span className="small">{person.profile.bio}</span>}
           </span>
           <button
             type="button"
-            className={person.following ? 'ghost' : 'primary small'}
+            className={person.following ? 'ghost' : 'primary'}
             onClick={() => toggle(person)}
             data-follow={person.following ? 'following' : 'follow'}
           >

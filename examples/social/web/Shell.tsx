@@ -1,5 +1,5 @@
 /**
- * The signed-in screen: a top bar (connection, tabs, the bell), the broadcast banner, and
+ * The signed-in screen: a top bar (connection, tabs, the count of unseen activity), the broadcast banner, and
  * the page of the open tab. Notifications arrive on the user's own topic; a toast shows
  * the newest one for a few seconds.
  * @module
@@ -77,10 +77,6 @@ export function Shell({ me, onLogout }: { me: Profile; onLogout: () => void }) {
             ))}
           </nav>
           <div className="me">
-            <span className="bell" title="Unread activity" data-bell={unseen}>
-              <Icon name="bell" />
-              {unseen > 0 && <span className="dot-count">{unseen}</span>}
-            </span>
             <Avatar name={me.name} size={32} />
             <strong className="me-name" data-me={me.id}>
               {me.name}
