@@ -17,7 +17,10 @@ console.log(`  chat: ${chat.url}`)
 console.log(
   'log in as two users: open the chat in two browsers (or a normal and a private window), pick Alice in one and Bob in the other',
 )
-const social = await startSocial({ port: port === 0 || port === 65_535 ? 0 : port + 1, host: process.env.HOST || undefined })
+const social = await startSocial({
+  port: port === 0 || port === 65_535 ? 0 : port + 1,
+  host: process.env.HOST || undefined,
+})
 console.log(`  social: ${social.url}`)
 console.log(
   'log in to social as two users + the admin: three browsers (or private windows), pick Ana and Ben (Ana follows Ben), and Maya for the admin page',
