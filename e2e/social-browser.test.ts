@@ -158,6 +158,16 @@ test('memory: a post reaches followers only, a like notifies the author, poll pe
   await a.evaluate(() => window.scrollTo(0, 0))
   await saveScreenshot(a, 'social-ana-desktop', 'examples/social/screenshots/ana-desktop.png')
   await saveScreenshot(b, 'social-ben-mobile', 'examples/social/screenshots/ben-mobile.png')
+
+  // Chloé follows Ben: her feed takes a new snapshot with his post, and his next post
+  // reaches her live (the recipients are read when each change is mapped).
+  await c.click('.side [data-person="ben"] [data-follow="follow"]')
+  await c.waitForSelector('.side [data-person="ben"] [data-follow="following"]', WAIT)
+  await waitForPost(c, text)
+  const next = `Thanks for the follow, Chloé (${Date.now()})`
+  await postAs(app.origin, await cookieFor(app.origin, 'ben'), next)
+  await waitForPost(c, next)
+  await waitForPost(a, next)
 }, 120_000)
 
 test('mongodb: the admin stops the change stream, posts are made meanwhile, starts it again: each post arrives once', async () => {

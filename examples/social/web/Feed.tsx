@@ -3,11 +3,12 @@
  * every `post.new` after it, applied once; the composer on top.
  * @module
  */
-import { type FormEvent, useState } from 'react'
+import { type FormEvent, useEffect, useState } from 'react'
 import { FEED, type Poll, type PostView, type Profile } from '../shared/types.js'
 import { Avatar } from './Avatar.js'
 import { api } from './api.js'
 import { Icon } from './Icon.js'
+import { FOLLOWS_CHANGED } from './People.js'
 import { PostCard } from './PostCard.js'
 import { useLiveState } from './realtime.js'
 
@@ -25,6 +26,11 @@ export function Feed({ me }: { me: Profile }) {
     snapshot: () => api.feed(),
     apply: (state, event) => addPost(state, event.data),
   })
+  const { refetch } = feed
+  useEffect(() => {
+    window.addEventListener(FOLLOWS_CHANGED, refetch)
+    return () => window.removeEventListener(FOLLOWS_CHANGED, refetch)
+  }, [refetch])
   return (
     <main className="feed" data-feed-status={feed.status}>
       <Composer me={me} />

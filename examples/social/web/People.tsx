@@ -7,6 +7,9 @@ import { useCallback, useEffect, useState } from 'react'
 import { Avatar } from './Avatar.js'
 import { api, type PersonView } from './api.js'
 
+/** Fired on `window` after the user followed or unfollowed someone. */
+export const FOLLOWS_CHANGED = 'social:follows-changed'
+
 export function People({ compact = false }: { compact?: boolean }) {
   const [people, setPeople] = useState<PersonView[] | null>(null)
   const load = useCallback(() => {
@@ -19,7 +22,11 @@ export function People({ compact = false }: { compact?: boolean }) {
   if (people === null) return <p className="muted small">Loading…</p>
   const toggle = (person: PersonView) => {
     const id = person.profile.id
-    void (person.following ? api.unfollow(id) : api.follow(id)).then(load)
+    void (person.following ? api.unfollow(id) : api.follow(id)).then(() => {
+      load()
+      // The feed holds their earlier posts too (or no longer): it takes a new snapshot.
+      window.dispatchEvent(new Event(FOLLOWS_CHANGED))
+    })
   }
   return (
     <ul className="people">

@@ -48,6 +48,14 @@ export function PostCard({ me, view }: { me: Profile; view: PostView }) {
   const [results, setResults] = useState<PollResults | null>(view.results)
   const [myVote, setMyVote] = useState<number | null>(view.myVote)
   const [open, setOpen] = useState(false)
+  // A new snapshot of the feed (a reset, a follow) brings a new view: start from it.
+  useEffect(() => {
+    setLikes(view.likes)
+    setLiked(view.liked)
+    setComments(view.comments)
+    setResults(view.results)
+    setMyVote(view.myVote)
+  }, [view])
 
   useEvent('post.likes', (data) => {
     if (data.postId === post.id) setLikes(data.likes)
