@@ -4,7 +4,7 @@
  * the newest one for a few seconds.
  * @module
  */
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Broadcast, Notification, Profile } from '../shared/types.js'
 import { Activity } from './Activity.js'
 import { Admin } from './Admin.js'
@@ -25,12 +25,15 @@ export function Shell({ me, onLogout }: { me: Profile; onLogout: () => void }) {
   const [unseen, setUnseen] = useState(0)
   const [toast, setToast] = useState<Notification | null>(null)
   const [banner, setBanner] = useState<Broadcast | null>(null)
+  const tabRef = useRef(tab)
+  tabRef.current = tab
 
   useEvent('notification', (notification) => {
     setNotifications((list) =>
       list.some((n) => n.id === notification.id) ? list : [notification, ...list].slice(0, KEPT),
     )
-    setUnseen((n) => n + 1)
+    // Seen at once when the list is open.
+    if (tabRef.current !== 'activity') setUnseen((n) => n + 1)
     setToast(notification)
   })
   useEvent('broadcast', setBanner)
