@@ -1,7 +1,7 @@
 /**
- * The README's first command: `npm run demo` builds and serves the chat example, prints its
- * URL and how to log in as two users, falls back to a free port when its port is taken,
- * and closes cleanly on SIGTERM.
+ * The README's first command: `npm run demo` builds and serves the chat and social examples,
+ * prints their URLs and how to log in, falls back to a free port when a port is taken, and
+ * closes cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -49,7 +49,7 @@ function watchOutput(child: ChildProcess) {
   }
 }
 
-test('npm run demo prints the chat URL and a login hint, serves the app on a free port when PORT is taken', async () => {
+test('npm run demo prints the chat and social URLs and login hints, serves the app on a free port when PORT is taken', async () => {
   // Hold a port so the demo has to fall back.
   const blocker = createServer()
   blocker.listen(0, '127.0.0.1')
@@ -83,6 +83,17 @@ test('npm run demo prints the chat URL and a login hint, serves the app on a fre
   const [, url, port] = await output.match(/chat: (http:\/\/localhost:(\d+))\s/, 90_000)
   await output.match(/log in as two users: .*Alice.*Bob/, 5_000)
   expect(Number(port)).not.toBe(taken)
+  const [, socialUrl] = await output.match(/social: (http:\/\/localhost:\d+)\s/, 90_000)
+  await output.match(/log in to social as two users \+ the admin: .*Ana.*Ben.*Maya/, 5_000)
+  const socialOrigin = (socialUrl as string).replace('localhost', '127.0.0.1')
+  const socialPage = await fetch(`${socialOrigin}/`)
+  expect(socialPage.status).toBe(200)
+  const socialHtml = await socialPage.text()
+  expect(socialHtml).toContain('<title>rt social</title>')
+  const socialScript = socialHtml.match(/<script type="module" crossorigin src="([^"]+)"/)?.[1] as string
+  expect((await fetch(`${socialOrigin}${socialScript}`)).status).toBe(200)
+  const users = (await (await fetch(`${socialOrigin}/api/users`)).json()) as { users: { id: string }[] }
+  expect(users.users.map((u) => u.id)).toEqual(expect.arrayContaining(['ana', 'ben', 'maya']))
   const origin = (url as string).replace('localhost', '127.0.0.1')
 
   // The built UI: the page and the script it loads.
