@@ -1,0 +1,99 @@
+/**
+ * Runs `next build` when a source is newer than the last build, so a fresh clone works
+ * with `npm run demo` alone and later starts take no build time. One build at a time: a
+ * second server starting meanwhile waits for the first one's build.
+ * @module
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+
+/** Newest modification time under `path` (a file or a folder), skipping build output. */
+function newest(path: string): number {
+  let stat: ReturnType<typeof statSync>
+  try {
+    stat = statSync(path)
+  } catch {
+    return 0
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs
+  let latest = 0
+  for (const name of readdirSync(path)) {
+    if (name === 'node_modules' || name.startsWith('.next') || name === 'dist') continue
+    latest = Math.max(latest, newest(join(path, name)))
+  }
+  return latest
+}
+
+/** What the build reads: the app, and the packages it compiles from their sources. */
+function sources(root: string): string[] {
+  const packages = join(root, '..', '..', 'packages')
+  return [
+    ...['app', 'components', 'lib', 'shared', 'next.config.ts', 'tsconfig.json'].map((name) => join(root, name)),
+    ...['server', 'client', 'react', 'protocol'].map((name) => join(packages, name, 'src')),
+  ]
+}
+
+export function isBuilt(root: string): boolean {
+  const built = newest(join(root, '.next', 'BUILD_ID'))
+  return built > 0 && sources(root).every((source) => newest(source) < built)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Takes the build lock, or `false` while another live process holds it. */
+function lock(path: string): boolean {
+  try {
+    mkdirSync(path)
+  } catch {
+    let holder = 0
+    try {
+      holder = Number(readFileSync(join(path, 'pid'), 'utf8'))
+    } catch {}
+    if (holder > 0 && alive(holder)) return false
+    // Left by a process that died: take it over.
+    rmSync(path, { recursive: true, force: true })
+    return lock(path)
+  }
+  writeFileSync(join(path, 'pid'), String(process.pid))
+  return true
+}
+
+export async function buildIfChanged(root: string, log: (line: string) => void): Promise<void> {
+  const lockPath = join(root, '.next-build.lock')
+  for (;;) {
+    if (isBuilt(root)) return
+    if (lock(lockPath)) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  try {
+    if (isBuilt(root)) return
+    log('building the Next.js app (next build, once per source change)…')
+    const bin = createRequire(join(root, 'package.json')).resolve('next/dist/bin/next')
+    const child = spawn(process.execPath, [bin, 'build', '--webpack'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '', NEXT_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8')
+    })
+    const [code] = (await once(child, 'exit')) as [number | null]
+    if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${output}`)
+  } finally {
+    rmSync(lockPath, { recursive: true, force: true })
+  }
+}
