@@ -1,20 +1,27 @@
-// Next.js settings. Only the webpack part is about this repository: it compiles the rt
-// packages from their TypeScript sources (the @rt/source export condition); an app that
-// installed @rt/server, @rt/client and @rt/react from npm needs none of it.
+// Next.js settings. Only `turbopack` is about this repository: the app runs the rt
+// packages from their TypeScript sources, bundled by esbuild into `.rt/` before each build
+// (`server/build.ts`); an app that installed @rt/server and @rt/react from npm needs
+// none of it.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { NextConfig } from 'next'
+
+const here = dirname(fileURLToPath(import.meta.url))
 
 const config: NextConfig = {
   // The repository's `npm run typecheck` checks these files; the build does not again.
   typescript: { ignoreBuildErrors: true },
-  // Server-Sent Events must not be buffered by a compressor; put compression in a proxy
-  // that streams (or leave it off for /events).
+  // Server-Sent Events must not wait in a compressor's buffer: compress in a proxy that
+  // streams, or not at all for /events.
   compress: false,
   poweredByHeader: false,
-  transpilePackages: ['@rt/server', '@rt/client', '@rt/react', '@rt/protocol'],
-  webpack: (webpack) => {
-    webpack.resolve.conditionNames = ['@rt/source', '...']
-    webpack.resolve.extensionAlias = { '.js': ['.ts', '.tsx', '.js'] }
-    return webpack
+  turbopack: {
+    root: join(here, '..', '..'),
+    resolveAlias: {
+      '@rt/server/fetch': './.rt/server-fetch.js',
+      '@rt/server': './.rt/server.js',
+      '@rt/react': './.rt/react.js',
+    },
   },
 }
 export default config

@@ -13,7 +13,7 @@ import type { Log } from '@rt/server'
 import next from 'next'
 import { APP_KEY } from '../lib/app-key.js'
 import { createNotificationsApp, type NotificationsApp } from './app.js'
-import { buildIfChanged } from './build.js'
+import { buildIfChanged, bundlePackages } from './build.js'
 import { publishInserts } from './publish.js'
 import { memoryStore } from './repos/memory.js'
 import type { Store } from './repos/types.js'
@@ -80,7 +80,8 @@ export async function startNotifications(options: StartOptions = {}): Promise<Ru
   const onError = (error: unknown) => console.error('notifications:', error)
   const dev = options.dev === true
   // Before anything is opened: a build that fails leaves nothing running.
-  if (!dev) await buildIfChanged(ROOT, print)
+  if (dev) await bundlePackages(ROOT)
+  else await buildIfChanged(ROOT, print)
 
   let store: Store
   let log: Log | undefined
