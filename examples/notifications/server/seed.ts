@@ -36,6 +36,12 @@ export async function seed(service: NotificationService, store: { users: { list(
     to: { role: 'engineering' },
   })
   await service.send(ada, {
+    title: 'You are on call next week',
+    body: 'Your shift starts Monday 09:00. The runbook is pinned in #on-call.',
+    level: 'info',
+    to: { userId: 'alice' },
+  })
+  await service.send(ada, {
     title: 'New ticket queue',
     body: 'Billing tickets now go to their own queue. Check your filters.',
     level: 'info',
