@@ -11,9 +11,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 const config: NextConfig = {
   // The repository's `npm run typecheck` checks these files; the build does not again.
   typescript: { ignoreBuildErrors: true },
-  // Server-Sent Events must not wait in a compressor's buffer: compress in a proxy that
-  // streams, or not at all for /events.
-  compress: false,
   poweredByHeader: false,
   turbopack: {
     root: join(here, '..', '..'),

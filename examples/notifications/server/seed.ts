@@ -17,34 +17,55 @@ export async function seed(service: NotificationService, store: { users: { list(
   if ((await store.users.list()).length > 0) return
   for (const user of SEED_USERS) await service.addUser(user)
   const ada = SEED_USERS[0] as User
-  await service.send(ada, {
-    title: 'Welcome to the team',
-    body: 'Your account is ready. Notifications from admins show up in this bell.',
-    level: 'success',
-    to: { role: 'engineering' },
-  })
-  await service.send(ada, {
-    title: 'Welcome to the team',
-    body: 'Your account is ready. Notifications from admins show up in this bell.',
-    level: 'success',
-    to: { role: 'support' },
-  })
-  await service.send(ada, {
-    title: 'Maintenance tonight',
-    body: 'The staging database restarts at 22:00 UTC; expect a minute of downtime.',
-    level: 'warning',
-    to: { role: 'engineering' },
-  })
-  await service.send(ada, {
-    title: 'You are on call next week',
-    body: 'Your shift starts Monday 09:00. The runbook is pinned in #on-call.',
-    level: 'info',
-    to: { userId: 'alice' },
-  })
-  await service.send(ada, {
-    title: 'New ticket queue',
-    body: 'Billing tickets now go to their own queue. Check your filters.',
-    level: 'info',
-    to: { userId: 'bob' },
-  })
+  const ago = (minutes: number) => Date.now() - minutes * 60_000
+  await service.send(
+    ada,
+    {
+      title: 'Welcome to the team',
+      body: 'Your account is ready. Notifications from admins show up in this bell.',
+      level: 'success',
+      to: { role: 'engineering' },
+    },
+    ago(3 * 24 * 60),
+  )
+  await service.send(
+    ada,
+    {
+      title: 'Welcome to the team',
+      body: 'Your account is ready. Notifications from admins show up in this bell.',
+      level: 'success',
+      to: { role: 'support' },
+    },
+    ago(3 * 24 * 60 - 1),
+  )
+  await service.send(
+    ada,
+    {
+      title: 'Maintenance tonight',
+      body: 'The staging database restarts at 22:00 UTC; expect a minute of downtime.',
+      level: 'warning',
+      to: { role: 'engineering' },
+    },
+    ago(5 * 60),
+  )
+  await service.send(
+    ada,
+    {
+      title: 'You are on call next week',
+      body: 'Your shift starts Monday 09:00. The runbook is pinned in #on-call.',
+      level: 'info',
+      to: { userId: 'alice' },
+    },
+    ago(42),
+  )
+  await service.send(
+    ada,
+    {
+      title: 'New ticket queue',
+      body: 'Billing tickets now go to their own queue. Check your filters.',
+      level: 'info',
+      to: { userId: 'bob' },
+    },
+    ago(95),
+  )
 }

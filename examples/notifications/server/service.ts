@@ -22,8 +22,8 @@ export interface NotificationService {
   users(): Promise<User[]>
   user(id: string): Promise<User | null>
   addUser(user: User): Promise<void>
-  /** Inserts a notification document; `from` must be an admin. */
-  send(from: User, input: unknown): Promise<NotificationDoc>
+  /** Inserts a notification document; `from` must be an admin. `at` backdates it (seed data). */
+  send(from: User, input: unknown, at?: number): Promise<NotificationDoc>
   inbox(user: User): Promise<Inbox>
   /** Marks `ids` (or all, with `all: true`) read and tells the user's other tabs. */
   read(user: User, input: unknown): Promise<void>
@@ -41,14 +41,14 @@ export function createNotificationService(
     users: () => store.users.list(),
     user: (userId) => store.users.get(userId),
     addUser: (user) => store.users.upsert(user),
-    async send(from, input) {
+    async send(from, input, at) {
       admin(from)
       const body = (input ?? {}) as Record<string, unknown>
       const to = target(body.to)
       if ('userId' in to && (await store.users.get(to.userId)) === null) {
         throw new AppError('not_found', 'no such user')
       }
-      const createdAt = Date.now()
+      const createdAt = at ?? Date.now()
       const doc: NotificationDoc = {
         id: newId(createdAt),
         title: text(body.title, 'title', 1, LIMITS.title),
