@@ -8,9 +8,11 @@
  * Writes the screenshots shown in examples/notifications/README.md and docs/examples.md
  * (`RT_UPDATE_SCREENSHOTS=1`; see support/screenshots.ts).
  */
+import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { buildIfChanged } from '../examples/notifications/server/build.js'
 import { type MongoSim, startMongoSim } from '../packages/server/test/mongo-sim/index.js'
 import { CHROMIUM_PATH } from './support/browser.js'
 import {
@@ -29,6 +31,9 @@ const SHOTS = 'examples/notifications/screenshots'
 
 let browser: Browser
 const cleanups: (() => Promise<unknown>)[] = []
+// `next build` once per source change (about 25 s on two cores), here rather than inside
+// the first test, so test times are the app's own.
+beforeAll(() => buildIfChanged(join(import.meta.dirname, '..', 'examples', 'notifications'), () => {}), 180_000)
 beforeAll(async () => {
   const { chromium } = await import('playwright-core')
   browser = await chromium.launch({
