@@ -9,7 +9,7 @@
  * (`RT_UPDATE_SCREENSHOTS=1`; see support/screenshots.ts).
  */
 import { join } from 'node:path'
-import { MongoClient } from 'mongodb'
+import { MongoClient, ObjectId } from 'mongodb'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { buildIfChanged } from '../examples/notifications/server/build.js'
@@ -316,9 +316,11 @@ test('mongodb: inserts made while the server was down arrive once each after it 
   // Straight into MongoDB, as another program would, while no server runs.
   const client = new MongoClient(uri)
   cleanups.push(() => client.close())
+  // Four in this app's shape; the last as a script that knows only the fields would write
+  // it, with the driver's ObjectId and no `id` of ours.
   const docs = Array.from({ length: 5 }, (_, i) => ({
-    _id: `offline-${i}`,
-    id: `offline-${i}`,
+    _id: i < 4 ? `offline-${i}` : new ObjectId(),
+    ...(i < 4 ? { id: `offline-${i}` } : {}),
     title: `Written while down #${i}`,
     body: 'Inserted by a script while the server was stopped.',
     level: 'info',
@@ -326,20 +328,24 @@ test('mongodb: inserts made while the server was down arrive once each after it 
     from: 'script',
     createdAt: Date.now() + i,
   }))
-  await client.db().collection<{ _id: string }>('notifications').insertMany(docs)
+  await client.db().collection<{ _id: string | ObjectId }>('notifications').insertMany(docs)
+  const ids = docs.map((doc) => String(doc._id))
 
   app = await server({ port, env: { MONGODB_URI: uri } })
-  for (const doc of docs) await alice.waitForSelector(`[data-list] [data-notification="${doc.id}"]`, WAIT)
+  for (const id of ids) await alice.waitForSelector(`[data-list] [data-notification="${id}"]`, WAIT)
   await waitForUnread(alice, before + 6)
   // One more live insert: once it is on screen, any duplicate of the five would be too.
   const last = await send(app.origin, admin, { title: 'After the restart', to: { userId: 'alice' } })
   await alice.waitForSelector(`[data-list] [data-notification="${last}"]`, WAIT)
-  for (const doc of docs) expect(await rows(alice, doc.id)).toBe(1)
+  for (const id of ids) expect(await rows(alice, id)).toBe(1)
   expect(await rows(alice, live)).toBe(1)
   expect(await alice.$$('[data-list] [data-notification]')).toHaveLength(rowsBefore + 7)
   expect(await unread(alice)).toBe(before + 7)
   // Resumed from its position in the durable log: no rt.reset, so no snapshot refetch.
   expect((await snapshotCounts(app.origin)).api).toBe(0)
+  // The script's document can be marked read like any other.
+  await alice.click(`[data-list] [data-notification="${ids[4]}"] .mark`)
+  await waitForUnread(alice, before + 6)
 
   // The health page: the change stream runs, with its last token time and lag.
   const health = await ctx.newPage()

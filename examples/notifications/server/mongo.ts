@@ -8,7 +8,7 @@
  */
 import type { Log, Source } from '@rt/server'
 import { mongoChangeStream, mongoLog, mongoTokenStore } from '@rt/server/mongo'
-import { type Document, MongoClient } from 'mongodb'
+import { type Document, type Filter, MongoClient, ObjectId } from 'mongodb'
 import type { Inbox, NotificationDoc, NotificationEvents, User } from '../shared/types.js'
 import { eventsOf } from './events.js'
 import { readKey, type Store } from './repos/types.js'
@@ -26,8 +26,11 @@ interface ReadMark {
 export interface MongoMode {
   readonly store: Store
   readonly log: Log
-  /** The change stream on inserts into `notifications`; attach it with `hub.attach`. */
-  source(store: Store): Source<NotificationEvents>
+  /**
+   * The change stream on inserts into `notifications`; attach it with `hub.attach`.
+   * Documents that are not valid notifications are skipped and reported to `onError`.
+   */
+  source(store: Store, onError: (error: unknown) => void): Source<NotificationEvents>
   close(): Promise<void>
 }
 
@@ -37,7 +40,27 @@ function strip<T>(doc: Document | null): T | null {
   return rest as T
 }
 
-const forUser = (user: User) => ({ $or: [{ 'to.userId': user.id }, { 'to.role': user.role }] })
+const forUser = (user: User): Filter<NotificationRecord> => ({
+  $or: [{ 'to.userId': user.id }, { 'to.role': user.role }],
+})
+
+/** A document of `notifications`: ours have a string `_id`, other programs' may have an ObjectId. */
+type NotificationRecord = Document & { _id: string | ObjectId }
+
+/** A notification's id: its `id`, else its `_id` (documents other programs insert may have only that). */
+const idOf = (doc: Document): string => (typeof doc.id === 'string' ? doc.id : String(doc._id))
+
+/** The filter for the notification whose id (see `idOf`) is `id`. */
+function byId(id: string): Filter<NotificationRecord> {
+  const ids: Filter<NotificationRecord>[] = [{ id }, { _id: id }]
+  if (/^[0-9a-f]{24}$/.test(id)) ids.push({ _id: new ObjectId(id) })
+  return { $or: ids }
+}
+
+/** Stored documents as notifications; ones that are not valid notifications are left out. */
+function notificationsOf(docs: Document[]): NotificationDoc[] {
+  return docs.map((d) => storedNotification(d, 0)).filter((n) => n !== null)
+}
 
 /**
  * Change streams read the oplog, which only replica set members keep: say so at start,
@@ -64,11 +87,11 @@ export async function connectMongo(uri: string): Promise<MongoMode> {
   }
   const db = client.db(new URL(uri).pathname.slice(1) || 'rt_notifications')
   const users = db.collection<Stored<User>>('users')
-  const notifications = db.collection<Stored<NotificationDoc>>('notifications')
+  const notifications = db.collection<NotificationRecord>('notifications')
   const reads = db.collection<ReadMark>('reads')
   await Promise.all([
-    notifications.createIndex({ 'to.userId': 1, id: -1 }),
-    notifications.createIndex({ 'to.role': 1, id: -1 }),
+    notifications.createIndex({ 'to.userId': 1, createdAt: -1 }),
+    notifications.createIndex({ 'to.role': 1, createdAt: -1 }),
     reads.createIndex({ userId: 1 }),
   ])
   const log = await mongoLog({ db, retention: { maxAgeMs: 24 * 3_600_000 } })
@@ -95,21 +118,19 @@ export async function connectMongo(uri: string): Promise<MongoMode> {
       async insert(doc) {
         await notifications.insertOne({ _id: doc.id, ...doc })
       },
-      visible: async (user, id) => (await notifications.countDocuments({ id, ...forUser(user) }, { limit: 1 })) > 0,
+      visible: async (user, id) =>
+        (await notifications.countDocuments({ $and: [byId(id), forUser(user)] }, { limit: 1 })) > 0,
       async inbox(user, limit): Promise<Inbox> {
-        const docs = await notifications.find(forUser(user)).sort({ id: -1 }).limit(limit).toArray()
+        const docs = notificationsOf(
+          await notifications.find(forUser(user)).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray(),
+        )
         const marks = await reads.find({ _id: { $in: docs.map((d) => readKey(user.id, d.id)) } }).toArray()
         const at = new Map(marks.map((m) => [m.id, m.at]))
-        return {
-          items: docs.map((d) => ({ ...(strip<NotificationDoc>(d) as NotificationDoc), readAt: at.get(d.id) })),
-          unread: await unread(user),
-        }
+        return { items: docs.map((d) => ({ ...d, readAt: at.get(d.id) })), unread: await unread(user) }
       },
       unread,
       recent: async (limit) =>
-        (await notifications.find({}).sort({ id: -1 }).limit(limit).toArray()).map(
-          (d) => strip<NotificationDoc>(d) as NotificationDoc,
-        ),
+        notificationsOf(await notifications.find({}).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray()),
     },
     reads: {
       async mark(userId, ids, at) {
@@ -126,14 +147,14 @@ export async function connectMongo(uri: string): Promise<MongoMode> {
       },
       async markAll(user, at) {
         const docs = await notifications
-          .find({ ...forUser(user), createdAt: { $lte: at } }, { projection: { id: 1 } })
+          .find({ $and: [forUser(user), { createdAt: { $lte: at } }] }, { projection: { id: 1 } })
           .toArray()
         if (docs.length === 0) return
         await reads.bulkWrite(
           docs.map((d) => ({
             updateOne: {
-              filter: { _id: readKey(user.id, d.id) },
-              update: { $setOnInsert: { userId: user.id, id: d.id, at } },
+              filter: { _id: readKey(user.id, idOf(d)) },
+              update: { $setOnInsert: { userId: user.id, id: idOf(d), at } },
               upsert: true,
             },
           })),
@@ -146,7 +167,7 @@ export async function connectMongo(uri: string): Promise<MongoMode> {
   return {
     store,
     log,
-    source(store) {
+    source(store, onError) {
       return mongoChangeStream<NotificationEvents>({
         collection: notifications as never,
         name: 'notifications',
@@ -159,7 +180,13 @@ export async function connectMongo(uri: string): Promise<MongoMode> {
           if (change.operationType !== 'insert') return null
           const time = change.wallTime instanceof Date ? change.wallTime.getTime() : Date.now()
           const doc = storedNotification(change.fullDocument as Document, time)
-          return doc === null ? null : eventsOf(doc, store)
+          if (doc !== null) return eventsOf(doc, store)
+          onError(
+            new Error(
+              `skipped a document of notifications that is not a valid notification (_id ${String(change.documentKey._id).slice(0, 64)})`,
+            ),
+          )
+          return null
         },
         maxAwaitTimeMS: 500,
       }) as Source<NotificationEvents>

@@ -94,7 +94,7 @@ export async function startNotifications(options: StartOptions = {}): Promise<Ru
     store = mongo.store
     log = mongo.log
     closeStore = () => mongo.close()
-    attach = (app) => app.hub.attach(mongo.source(store))
+    attach = (app) => app.hub.attach(mongo.source(store, onError))
   } else {
     store = memoryStore()
     attach = async (app) => publishInserts(store, app.hub, onError)
