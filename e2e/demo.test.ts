@@ -1,7 +1,7 @@
 /**
- * The README's first command: `npm run demo` builds and serves the chat and social examples,
- * prints their URLs and how to log in, falls back to a free port when a port is taken, and
- * closes cleanly on SIGTERM.
+ * The README's first command: `npm run demo` builds and serves the chat, social and
+ * notifications examples, prints their URLs and how to log in, falls back to a free port
+ * when a port is taken, and closes cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -49,7 +49,7 @@ function watchOutput(child: ChildProcess) {
   }
 }
 
-test('npm run demo prints the chat and social URLs and login hints, serves the app on a free port when PORT is taken', async () => {
+test('npm run demo prints the chat, social and notifications URLs and login hints, serves them on free ports when PORT is taken', async () => {
   // Hold a port so the demo has to fall back.
   const blocker = createServer()
   blocker.listen(0, '127.0.0.1')
@@ -137,6 +137,38 @@ test('npm run demo prints the chat and social URLs and login hints, serves the a
   const message = appEvents(stream.events).find((e) => e.type === 'message.new')
   expect(message?.data).toMatchObject({ text: '@alice the demo works', senderId: 'bob' })
 
+  // The notifications example (Next.js; the first start of a checkout builds it).
+  const [, notificationsUrl] = await output.match(/ {2}notifications: (http:\/\/localhost:\d+)\s/, 120_000)
+  await output.match(/log in to the notifications as an admin and two users: .*Ada.*Alice.*Bob/, 5_000)
+  const notifications = (notificationsUrl as string).replace('localhost', '127.0.0.1')
+  const home = await fetch(`${notifications}/`)
+  expect(home.status).toBe(200)
+  const loginPage = await home.text()
+  for (const user of ['ada', 'alice', 'bob']) expect(loginPage).toContain(`data-login="${user}"`)
+  // The admin's insert reaches Alice's stream through the Next.js route.
+  const session = async (userId: string) => {
+    const answer = await fetch(`${notifications}/api/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ userId }),
+      redirect: 'manual',
+    })
+    expect(answer.status).toBe(303)
+    return (answer.headers.get('set-cookie') ?? '').split(';')[0] as string
+  }
+  const bell = await openSse(`${notifications}/events?topics=user:alice`, {
+    headers: { cookie: await session('alice') },
+  })
+  cleanups.push(() => bell.close())
+  expect(bell.status).toBe(200)
+  await bell.until((events) => events.some((e) => e.event === 'rt.connected'), 5_000)
+  const inserted = await fetch(`${notifications}/api/notifications`, {
+    method: 'POST',
+    headers: { cookie: await session('ada'), 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'The demo works', to: { userId: 'alice' } }),
+  })
+  expect(inserted.status).toBe(201)
+  await bell.until((events) => events.some((e) => e.event === 'notification.new'), 10_000)
+
   // A clean shutdown: the stream is told, then ends, and every process of the tree exits.
   process.kill(-(child.pid as number), 'SIGTERM')
   await stream.until((events) => events.some((e) => e.event === 'rt.closing'), 5_000)
@@ -144,4 +176,4 @@ test('npm run demo prints the chat and social URLs and login hints, serves the a
   await output.match(/^closed$/m, 10_000)
   await output.closed
   expect(stderr.replace(/^npm warn .*\n/gm, '')).toBe('')
-}, 120_000)
+}, 240_000)
