@@ -5,6 +5,7 @@
 import http from 'node:http'
 import { io, type Socket } from 'socket.io-client'
 import { type Message, serve } from '../lib/ipc.js'
+import { profileHandlers } from '../lib/profile.js'
 import { nowMs, percentile } from '../lib/stats.js'
 
 const [origin = '', path = '', kind = 'sse', localAddress] = process.argv.slice(2)
@@ -205,5 +206,6 @@ serve({
     for (const conn of conns) conn.close()
     return { closed: true }
   },
+  ...profileHandlers,
 })
 process.send?.({ ready: true })
