@@ -291,17 +291,39 @@ export async function redisLog(
   let closed = false
 
   function toEntry(id: string, fields: readonly string[]): LogEntry {
-    const f = new Map<string, string>()
-    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string)
-    const to = f.get('u')
+    let type = ''
+    let topic = ''
+    let data = 'null'
+    let to: string | undefined
+    let key: string | undefined
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1] as string
+      switch (fields[i]) {
+        case 't':
+          type = value
+          break
+        case 'p':
+          topic = value
+          break
+        case 'd':
+          data = value
+          break
+        case 'u':
+          to = value
+          break
+        case 'k':
+          key = value
+          break
+      }
+    }
     return {
       id: `${epoch}.${id}`,
-      type: f.get('t') ?? '',
-      topic: f.get('p') ?? '',
+      type,
+      topic,
       to: to === undefined ? undefined : (JSON.parse(to) as string[]),
-      data: JSON.parse(f.get('d') ?? 'null'),
-      ts: position(id).ms,
-      key: f.get('k'),
+      data: JSON.parse(data),
+      ts: Number(id.slice(0, id.indexOf('-'))),
+      key,
     }
   }
 
