@@ -7,7 +7,14 @@ import type { Result } from '../run.js'
 interface PublishRate {
   count: number
   window: number
-  results: Record<string, { perSecond: number; cpuUsPerPublish: number }>
+  results: Record<string, PublishRun>
+}
+
+interface PublishRun {
+  perSecond: number
+  cpuUsPerPublish: number
+  /** Redis's own CPU per publish; absent in runs made before it was measured. */
+  redisCpuUsPerPublish?: number
 }
 
 interface Input {
@@ -90,7 +97,9 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
     }
     lines.push(
       '',
-      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates. With `redisLog` each resume is one Lua read on the one Redis (the topic index, then each entry by id), so thousands of resumes at once queue on Redis’s single thread: that, not the hub, keeps it above the reconnect time.',
+      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates: the hub, the load generator and Redis share 2 cores with whatever else runs, so the time follows their CPU more than any one of them.',
+      '',
+      'Where `redisLog`’s time went, from CPU profiles of the storm window only (`BENCH_STORM_PROF=dir`: the hub and the load generator profiled through the inspector from the moment they resume to caught up, plus Redis’s `INFO commandstats` and `INFO cpu` over the same window). Before, each resume was one Lua read that looked the topic’s ids up in a sorted set and then ran one `XRANGE` per entry: 105,000 `XRANGE` and 5,000 `ZRANGEBYSCORE` inside 5,000 scripts, 0.78-0.89 s of Redis CPU per storm (median 0.84 s), all on its one thread. The hub’s top self-time frames were the garbage collector (≈14% of its window), `bytesOf` (serialising each entry’s data again for SSE), socket writes (`writeUtf8String`, `writeBuffer`), `toEntry` and the RESP decoder; a third of its window it was idle, waiting. Now each topic has a stream of its own holding a copy of its entries under the same ids, so a resume on one topic is one `XRANGE … COUNT` on it (10,000 `XRANGE` in all, with the look at the stream’s first entry): 0.42-0.52 s of Redis CPU (median 0.45 s). The hub’s frames are the same ones (its CPU 2.5 s either way, about 1.2 s more than with the memory log: more garbage from decoding replies, a separate socket write for the replay that arrives after the headers, and node-redis’s default 5 s timeout per command, an `AbortSignal.timeout` created per command that fires later, 165 ms of the storm window spent firing the timers of the seeding’s publishes); the load generator’s top frame is its own SSE parsing. Interleaved before/after runs on the same machine, profiling on (load average 4.7 to 8.5 on 2 cores, 6 storms each): caught up in a median 4.0 s before (3.1-4.4 s) and 3.1 s after (2.5-4.2 s), entries read 1.00× the entries missed in every run, nothing lost or duplicated. The table’s `redis` row is from later runs without profiling.',
       '',
       'Before filtered reads, replay read every entry after the position in pages of 500 and dropped the other users’ events: at 5,000 clients and 100,000 events the memory log handed over 500,000,000 entries (caught up after 81 s and 109 s, 37-44 s of server CPU), `redisLog` had caught up no client after 60 s (1,236,000 entries read, about 0.25% of the way), and `mongoLog` on the simulator (500 clients, 10,000 events) none after 60 s.',
     )
@@ -98,29 +107,44 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
   const rates = (input.publishRates ?? []) as PublishRate[]
   if (rates.length > 0) {
     const names = Object.keys(rates[0]?.results ?? {})
-    const m = (name: string, f: (r: { perSecond: number; cpuUsPerPublish: number }) => number) =>
+    const m = (name: string, f: (r: PublishRun) => number | undefined) =>
       median(
         rates
           .map((r) => r.results[name])
           .filter((r) => r !== undefined)
-          .map(f),
+          .map(f)
+          .filter((v) => v !== undefined),
       )
-    const raw = { redisLog: m('rawXadd', (r) => r.perSecond), redisBus: m('rawPublish', (r) => r.perSecond) }
+    const ceilings: Record<string, string> = { redisLog: 'rawXadd', redisBus: 'rawPublish' }
+    /** The ratio to the ceiling within each run (the two ran back to back), then the median. */
+    const ratio = (name: string, ceiling: string) =>
+      median(
+        rates.flatMap((r) => {
+          const own = r.results[name]
+          const raw = r.results[ceiling]
+          return own === undefined || raw === undefined ? [] : [own.perSecond / raw.perSecond]
+        }),
+      )
     lines.push('', '## Durable: publish rate through Redis', '')
     lines.push(
-      `\`bench/publish-rate.ts\`: ${rates[0]?.count.toLocaleString('en-US')} publishes with ${rates[0]?.window} in flight and no subscriber connected, on the local redis-server. The ceiling is a raw pipeline of the same command (\`XADD\` for \`redisLog\`, \`PUBLISH\` for \`redisBus\`) from the same client library; \`redisLog\` also runs its Lua append (sequence, dedupe keys, topic index) and reads every entry back from the stream.`,
+      `\`bench/publish-rate.ts\`: ${rates[0]?.count.toLocaleString('en-US')} publishes with ${rates[0]?.window} in flight and no subscriber connected, on the local redis-server. The ceiling is a raw pipeline of the same command (\`XADD\` for \`redisLog\`, \`PUBLISH\` for \`redisBus\`) from the same client library; \`redisLog\` also runs its Lua append (sequence, dedupe keys, a copy in the topic’s stream) and reads every entry back from the stream. The ratio is taken within each run, then the median. Publishes/s swing several-fold with the machine’s load; the CPU per publish, in this process and in Redis (\`INFO cpu\`, so other clients of the same Redis count too), does not.`,
       '',
-      '| publisher | publishes/s | CPU µs per publish (this process) | ratio to its ceiling |',
-      '|---|---|---|---|',
+      'The profile of this process: node-redis creates an `AbortSignal.timeout` per command (its default 5 s command timeout), for the raw pipeline as for rt; rt’s own extra cost is validating and serialising the event, the script’s arguments, and until now one `crypto.getRandomValues` call per append for the candidate epoch (7 µs of about 42), now drawn from a pooled buffer. Copying each entry into its topic’s stream replaced the sorted-set index at the same Redis cost per append (21-23 µs before and after, interleaved runs).',
+      '',
+      '| publisher | publishes/s | CPU µs per publish (this process) | Redis CPU µs per publish | ratio to its ceiling |',
+      '|---|---|---|---|---|',
     )
     for (const name of names) {
-      const ceiling = raw[name as keyof typeof raw]
-      const perSecond = m(name, (r) => r.perSecond)
+      const ceiling = ceilings[name]
+      const redisCpu = m(name, (r) => r.redisCpuUsPerPublish)
       lines.push(
-        `| ${name} | ${fmt(perSecond, 0)} | ${fmt(
+        `| ${name} | ${fmt(
+          m(name, (r) => r.perSecond),
+          0,
+        )} | ${fmt(
           m(name, (r) => r.cpuUsPerPublish),
           1,
-        )} | ${ceiling === undefined ? '' : fmt(perSecond / ceiling, 2)} |`,
+        )} | ${Number.isNaN(redisCpu) ? 'n/a' : fmt(redisCpu, 1)} | ${ceiling === undefined ? '' : fmt(ratio(name, ceiling), 2)} |`,
       )
     }
   }

@@ -322,14 +322,14 @@ describe('redisLog', () => {
     )
   })
 
-  test('entries an earlier release appended (no topic copies) are still read by filtered reads (20 runs)', async () => {
+  test('entries earlier code appended (no topic copies) are still read by filtered reads (20 runs)', async () => {
     await fc.assert(
       fc.asyncProperty(filterAppends, filterAppends, filterReads, async (earlier, later, reads) => {
         const stream = freshStream()
         const log = await open(stream, { cache: 1 })
         const seen = watch(log)
         const positions = await appendPositions(log, earlier)
-        // What a release without topic streams leaves: the entries, no copies, no topicsFrom.
+        // What code without topic streams leaves: the entries, no copies, no topicsFrom.
         const redis = await redisClient()
         try {
           const copies = [...new Set(earlier.map((a) => `${stream}:s:${a.topic}`))]

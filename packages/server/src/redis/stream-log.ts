@@ -72,10 +72,10 @@ function position(text: string): Position {
 // to, so a filtered read is one XRANGE per topic; meta's topicsFrom is the first seq these
 // copies cover (entries before it were appended by a release that kept no copies).
 // <stream>:topics holds each topic's newest seq, so a topic with nothing left in the stream
-// is dropped entirely (with the sorted set an earlier release kept for it, <stream>:t:<topic>).
+// is dropped entirely (with the sorted set earlier code kept for it, <stream>:t:<topic>).
 // KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic stream, topics
 // ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or '',
-//       topic stream prefix, earlier release's topic index prefix
+//       topic stream prefix, earlier code's topic index prefix
 const APPEND = new Script(`${ensureEpoch('KEYS[2]')}
 local key = ARGV[2]
 if key ~= '' then
@@ -245,10 +245,10 @@ function xreadEntries(reply: unknown): RawEntry[] {
  *
  * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
  * `<stream>:meta`, `<stream>:keys`, `<stream>:keyseq`, `<stream>:topics` and one
- * `<stream>:s:<topic>` per topic. Releases before these topic streams kept a sorted set
- * per topic (`<stream>:t:<topic>`) instead: stop every node of such a release before a
- * node of this one appends (their appends have no copies, and they read no copies); entries
- * they appended are still resumed from, by reading the stream unfiltered, and their sorted
+ * `<stream>:s:<topic>` per topic. Code from before these topic streams kept a sorted set
+ * per topic (`<stream>:t:<topic>`) instead: stop every node running it before a
+ * node running this code appends (its appends have no copies, and it reads no copies); entries
+ * it appended are still resumed from, by reading the stream unfiltered, and its sorted
  * sets are deleted as their topics expire. On Redis Cluster give the name a hash tag
  * (`{rt}:events`) so they share a slot. Needs Redis 6.2+. Resolves once tailing.
  *
@@ -275,7 +275,7 @@ export async function redisLog(
   const metaKey = `${stream}:meta`
   const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
   const topicPrefix = `${stream}:s:`
-  /** The sorted sets an earlier release kept per topic; deleted with their topic. */
+  /** The sorted sets earlier code kept per topic; deleted with their topic. */
   const legacyPrefix = `${stream}:t:`
   const topicsKey = `${stream}:topics`
 
@@ -425,7 +425,7 @@ export async function redisLog(
     const [metaEpoch, metaSeq, firstId, exact, page, reached, unindexed] = reply
     const refused = judge(after, metaEpoch, metaSeq, firstId, exact)
     if (refused !== null) return refused
-    // Older than the topic streams (appended by an earlier release): the whole stream.
+    // Older than the topic streams (appended by earlier code): the whole stream.
     if (unindexed === 1) {
       const plain = await readStored(after, limit)
       if (!plain.ok) return plain
