@@ -146,3 +146,45 @@ export function addressedTo(entry: LogEntry, userId: string | undefined): boolea
 export function matchesFilter(entry: LogEntry, filter: LogFilter): boolean {
   return filter.topics.has(entry.topic) && addressedTo(entry, filter.userId)
 }
+
+/** The JSON text of entries built by {@link jsonEntry}, for the hub to send as it is. */
+const jsonOf = new WeakMap<LogEntry, string>()
+
+/**
+ * For logs that store an entry's data as JSON text (Redis): the entry, with `data` parsed
+ * only when something reads it. The hub writes `json` to the stream as it is, so an entry
+ * read back from storage is neither parsed nor serialised again on its way to clients.
+ * `json` must be what `JSON.stringify` made of the data.
+ *
+ * @example
+ * ```ts
+ * import { jsonEntry } from '@rt/server'
+ * const entry = jsonEntry({ id: '7', type: 'm', topic: 't', ts: Date.now() }, '{"text":"hi"}')
+ * ```
+ */
+export function jsonEntry(fields: Omit<LogEntry, 'data'>, json: string): LogEntry {
+  let parsed = false
+  let data: unknown
+  const entry: LogEntry = {
+    id: fields.id,
+    type: fields.type,
+    topic: fields.topic,
+    to: fields.to,
+    get data() {
+      if (!parsed) {
+        data = JSON.parse(json)
+        parsed = true
+      }
+      return data
+    },
+    ts: fields.ts,
+    key: fields.key,
+  }
+  jsonOf.set(entry, json)
+  return entry
+}
+
+/** The JSON text of an entry made by {@link jsonEntry}, without parsing it; else `undefined`. */
+export function entryJson(entry: LogEntry): string | undefined {
+  return jsonOf.get(entry)
+}

@@ -3,6 +3,7 @@
  * @module
  */
 import {
+  jsonEntry,
   type Log,
   type LogAppend,
   type LogEntry,
@@ -316,15 +317,15 @@ export async function redisLog(
           break
       }
     }
-    return {
+    const known = {
       id: `${epoch}.${id}`,
       type,
       topic,
       to: to === undefined ? undefined : (JSON.parse(to) as string[]),
-      data: JSON.parse(data),
       ts: Number(id.slice(0, id.indexOf('-'))),
       key,
     }
+    return jsonEntry(known, data)
   }
 
   /**
