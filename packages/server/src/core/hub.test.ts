@@ -1,7 +1,7 @@
-import { describe, expect, test, vi } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { isRtError, RtError } from './errors.js'
 import { createHub, type Hub } from './hub.js'
-import { entryJson, jsonEntry, type Log } from './log.js'
+import type { Log } from './log.js'
 import { memoryLog } from './memory-log.js'
 import type { HubResponse, HubStreamResponse, StreamSink } from './sink.js'
 import type { HubOptions, Source, SourceContext, Timers } from './types.js'
@@ -353,46 +353,5 @@ describe('replay from a custom log', () => {
     expect(errors[0]).toMatchObject({ code: 'internal' })
     await expect.poll(() => hub.stats().connections).toBe(0)
     await hub.close()
-  })
-})
-
-describe('entries that carry their JSON (jsonEntry)', () => {
-  test('data is parsed only when read; replay sends the stored text without parsing it', async () => {
-    const base = memoryLog()
-    const parse = vi.spyOn(JSON, 'parse')
-    // Each entry read back as a log that stores JSON text would build it; the text keeps a
-    // space JSON.stringify would not write, so the bytes show which one the hub sent.
-    const stored: Log = {
-      append: (input) => base.append(input),
-      head: () => base.head(),
-      subscribe: (listener) => base.subscribe(listener),
-      async read(afterId, limit, filter) {
-        const page = await base.read(afterId, limit, filter)
-        if (!page.ok) return page
-        const entries = page.entries.map((e) => jsonEntry(e, `{ "n": ${JSON.stringify(e.data)} }`))
-        return { ...page, entries }
-      },
-    }
-    const { hub } = hubWith({ log: stored })
-    const from = base.head()
-    await hub.publish({ type: 'm', topic: 'a', data: 1 })
-    await hub.publish({ type: 'm', topic: 'a', data: 2 })
-    const sink = new RecordingSink()
-    const req = request('?topics=a')
-    req.headers.set('last-event-id', from)
-    asStream(await hub.handle(req)).open(sink)
-    await expect.poll(() => sink.writes.join('').match(/data: /g)?.length ?? 0).toBe(3)
-    const text = sink.writes.join('')
-    expect(text).toContain('"data":{ "n": 1 }')
-    expect(text).toContain('"data":{ "n": 2 }')
-    expect(parse.mock.calls.filter(([text]) => String(text).startsWith('{ "n"'))).toEqual([])
-    parse.mockRestore()
-    await hub.close()
-
-    const entry = jsonEntry({ id: '1', type: 'm', topic: 'a', ts: 5 }, '{"x":[1,2]}')
-    expect(entryJson(entry)).toBe('{"x":[1,2]}')
-    expect(entry).toEqual({ id: '1', type: 'm', topic: 'a', to: undefined, data: { x: [1, 2] }, ts: 5, key: undefined })
-    expect(entry.data).toBe(entry.data)
-    expect(entryJson({ ...entry })).toBeUndefined()
   })
 })

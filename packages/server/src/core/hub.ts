@@ -8,7 +8,7 @@ import { isJson, MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import { checkHubOptions } from './hub-options.js'
-import { entryJson, type LogEntry, type LogGap, readLog } from './log.js'
+import { type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
 import { countOption, durationOption } from './options.js'
 import { createOriginPolicy } from './origins.js'
@@ -205,10 +205,7 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
         const { reason } = entry.data as { reason: string }
         bytes = encodeControl(ControlEvent.reset, { reason, topic: entry.topic }, entry.id)
       } else {
-        // Stored JSON first: reading `data` of such an entry would parse it.
-        const json =
-          entryJson(entry) ??
-          (appending !== null && appending.data === entry.data ? appending.json : JSON.stringify(entry.data))
+        const json = appending !== null && appending.data === entry.data ? appending.json : JSON.stringify(entry.data)
         bytes = encodeEvent(entry.id, entry.type, entry.topic, entry.ts, json)
       }
       encoded.set(entry, bytes)

@@ -3,7 +3,6 @@
  * @module
  */
 import {
-  jsonEntry,
   type Log,
   type LogAppend,
   type LogEntry,
@@ -317,15 +316,15 @@ export async function redisLog(
           break
       }
     }
-    const known = {
+    return {
       id: `${epoch}.${id}`,
       type,
       topic,
       to: to === undefined ? undefined : (JSON.parse(to) as string[]),
+      data: JSON.parse(data),
       ts: Number(id.slice(0, id.indexOf('-'))),
       key,
     }
-    return jsonEntry(known, data)
   }
 
   /**
