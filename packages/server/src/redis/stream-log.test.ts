@@ -346,6 +346,25 @@ describe('redisLog', () => {
     )
   })
 
+  test('topic copies left from a lost epoch (stream and meta deleted, copies kept) are never read', async () => {
+    const stream = freshStream()
+    const log = await open(stream, { cache: 1 })
+    const seen = watch(log)
+    // A topic nobody appends to after the loss keeps its copies until they are dropped.
+    await fill(log, 3, { topic: 'gone' })
+    await seen.until(() => seen.told.length === 3)
+    const redis = await redisClient()
+    try {
+      await redis.sendCommand(['DEL', stream, `${stream}:meta`])
+    } finally {
+      redis.destroy()
+    }
+    const fresh = await fill(log, 2)
+    await seen.until(() => seen.gaps.length === 1 && seen.told.some((e) => e.id === fresh[1]?.id))
+    const page = ok(await log.read(`${epochOf(log)}.0-0`, 10, { topics: new Set(['t', 'gone']) }))
+    expect(page.entries.map((e) => e.id)).toEqual(fresh.map((e) => e.id))
+  })
+
   test('topic streams are trimmed with the stream; a topic with nothing left is dropped', async () => {
     const stream = freshStream()
     const log = await open(stream, { maxLen: 10 })

@@ -65,6 +65,19 @@ function position(text: string): Position {
   return { ms: Number(text.slice(0, dash)), seq: Number(text.slice(dash + 1)), text }
 }
 
+/**
+ * Lua, after `ensureEpoch`: when the epoch was created just now, topic copies left from a
+ * lost one (the stream and its meta deleted, the copies not) are dropped, so they are never
+ * read as this epoch's entries. `topics` and `prefix` are Lua expressions.
+ */
+function dropStaleCopies(topics: string, prefix: string): string {
+  return `
+if epoch == ARGV[1] then
+  for _, topic in ipairs(redis.call('ZRANGE', ${topics}, 0, -1)) do redis.call('DEL', ${prefix} .. topic) end
+  redis.call('DEL', ${topics})
+end`
+}
+
 // The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
 // a counter. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
 // Each topic has a stream of its own holding a copy of its entries under the same ids
@@ -76,7 +89,7 @@ function position(text: string): Position {
 // KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic stream, topics
 // ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or '',
 //       topic stream prefix, earlier code's topic index prefix
-const APPEND = new Script(`${ensureEpoch('KEYS[2]')}
+const APPEND = new Script(`${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[6]', 'ARGV[9]')}
 local key = ARGV[2]
 if key ~= '' then
   local id = redis.call('HGET', KEYS[3], key)
@@ -141,8 +154,8 @@ local firstId = ''
 if first then firstId = first[1] end
 return {meta[1] or '', meta[2] or '0', firstId, exact, page}`)
 
-// Where the stream stands. KEYS: stream, meta; ARGV: candidate epoch.
-const STATE = new Script(`${ensureEpoch('KEYS[2]')}
+// Where the stream stands. KEYS: stream, meta, topics; ARGV: candidate epoch, topic stream prefix.
+const STATE = new Script(`${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[3]', 'ARGV[2]')}
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local lastId = '0-0'
 if last then lastId = last[1] end
@@ -332,7 +345,11 @@ export async function redisLog(
    * (Redis lost it, or went back in time). Resolves to whether it restarted.
    */
   async function settle(first: boolean): Promise<boolean> {
-    let [e, seqText, lastId] = (await STATE.run(conns.client, [stream, metaKey], [randomId()])) as string[]
+    let [e, seqText, lastId] = (await STATE.run(
+      conns.client,
+      [stream, metaKey, topicsKey],
+      [randomId(), topicPrefix],
+    )) as string[]
     const last = position(lastId as string)
     const rolledBack = e === epoch && (Number(seqText) < ring.last || last.seq < ring.last)
     if (!first && e === epoch && !rolledBack) return false
