@@ -4,7 +4,11 @@
  * caught up and how many entries the hub read from the log to get there.
  */
 import type { ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createClient } from 'redis'
 import { ask, next, spawnTs } from './lib/ipc.js'
+import { REDIS_URL } from './servers/redis-keys.js'
 import type { PrivateLogKind } from './servers/rt-private.js'
 
 export interface PrivateStormResult {
@@ -37,6 +41,44 @@ export async function exited(child: ChildProcess, ms: number): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve))
   clearTimeout(timer)
 }
+/**
+ * Redis's per-command calls and µs (`INFO commandstats`, commands run by scripts included;
+ * µs are wall time, so they grow when Redis waits for a core) and its CPU time (`INFO cpu`,
+ * as `cpu` in µs).
+ */
+async function commandStats(): Promise<Map<string, { calls: number; usec: number }>> {
+  const client = createClient({ url: REDIS_URL })
+  client.on('error', () => {})
+  await client.connect()
+  try {
+    const text = (await client.sendCommand(['INFO', 'commandstats'])) as string
+    const stats = new Map<string, { calls: number; usec: number }>()
+    for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+      stats.set(match[1] as string, { calls: Number(match[2]), usec: Number(match[3]) })
+    }
+    const cpu = (await client.sendCommand(['INFO', 'cpu'])) as string
+    const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0)
+    stats.set('cpu', { calls: 1, usec: Math.round((seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6) })
+    return stats
+  } finally {
+    client.destroy()
+  }
+}
+
+/** What Redis did between two `commandStats` (other clients of the same Redis included). */
+function statsDiff(a: Map<string, { calls: number; usec: number }>, b: Map<string, { calls: number; usec: number }>) {
+  const rows: [string, number, number][] = []
+  for (const [name, after] of b) {
+    const before = a.get(name) ?? { calls: 0, usec: 0 }
+    const calls = name === 'cpu' ? 1 : after.calls - before.calls
+    if (calls > 0) rows.push([name, calls, after.usec - before.usec])
+  }
+  rows.sort((x, y) => y[2] - x[2])
+  return rows.map(
+    ([name, calls, usec]) => `${name}\tcalls=${calls}\tusec=${usec}\tper_call=${(usec / calls).toFixed(1)}`,
+  )
+}
+
 const cpuMs = (a: Cpu, b: Cpu) => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1000
 
 export async function privateStorm(
@@ -49,6 +91,9 @@ export async function privateStorm(
   const children: ChildProcess[] = []
   try {
     const profile = process.env.BENCH_CPU_PROF
+    // BENCH_STORM_PROF=dir: CPU profiles of the hub and the load generator during the storm
+    // only, and what Redis did meanwhile, into dir.
+    const stormProfile = process.env.BENCH_STORM_PROF
     const srv = spawnTs(
       'servers/rt-private.ts',
       [log, String(events + 50_000)],
@@ -65,6 +110,11 @@ export async function privateStorm(
     await ask(srv, { cmd: 'seed', users: clients, events }, 'seeded', 600_000)
     await ask(srv, { cmd: 'resetReads' }, 'readsReset')
     await ask(load, { cmd: 'reset' }, 'resetDone')
+    const redisBefore = stormProfile !== undefined && log === 'redis' ? await commandStats() : undefined
+    if (stormProfile !== undefined) {
+      await ask(srv, { cmd: 'profileStart' }, 'profiling')
+      await ask(load, { cmd: 'profileStart' }, 'profiling')
+    }
     const u0 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
     const perUser = Math.ceil(events / clients)
     const resumed = await ask<{ caughtUp: boolean; ms: number; connectedMs: number; behind: number; missing: number }>(
@@ -74,6 +124,13 @@ export async function privateStorm(
       timeoutMs + 120_000,
     )
     const u1 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
+    if (stormProfile !== undefined) {
+      const name = join(stormProfile, `storm-${log}-${clients}-${run}`)
+      await ask(srv, { cmd: 'profileStop', file: `${name}.hub.cpuprofile` }, 'profiled')
+      await ask(load, { cmd: 'profileStop', file: `${name}.load.cpuprofile` }, 'profiled')
+      if (redisBefore !== undefined)
+        writeFileSync(`${name}.redis.txt`, `${statsDiff(redisBefore, await commandStats()).join('\n')}\n`)
+    }
     const reads = await ask<{ calls: number; entries: number }>(srv, { cmd: 'reads' }, 'readsDone')
     const stats = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
     return {

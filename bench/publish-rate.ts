@@ -2,7 +2,8 @@
  * The maximum publish rate through Redis, in one process with no subscribers connected:
  * rt's `hub.publish` on `redisLog` and `redisBus` against a raw pipeline of `XADD` and of
  * `PUBLISH` (the ceiling: the same commands with nothing else), and on the in-memory log.
- * Prints JSON: publishes per second for each, and CPU µs per publish in this process.
+ * Prints JSON: publishes per second for each, CPU µs per publish in this process, and Redis's
+ * CPU µs per publish (other clients of the same Redis included).
  */
 import { createHub, type Log, memoryLog } from '@rt/server'
 import { redisBus, redisLog } from '@rt/server/redis'
@@ -15,8 +16,16 @@ const WINDOW = 256
 const data = { s: 0, t: 0, p: 'x'.repeat(64) }
 const payload = JSON.stringify(data)
 
+/** Redis's own CPU time so far, µs (`INFO cpu`): what a publish costs Redis, whatever else runs. */
+async function redisCpuUs(): Promise<number> {
+  const text = (await client.sendCommand(['INFO', 'cpu'])) as string
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? 0)
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6
+}
+
 async function timed(run: (i: number) => Promise<unknown>) {
   const inFlight = new Set<Promise<unknown>>()
+  const redisBefore = await redisCpuUs()
   const cpu = process.cpuUsage()
   const started = performance.now()
   for (let i = 0; i < count; i++) {
@@ -28,7 +37,12 @@ async function timed(run: (i: number) => Promise<unknown>) {
   await Promise.all(inFlight)
   const seconds = (performance.now() - started) / 1000
   const used = process.cpuUsage(cpu)
-  return { perSecond: count / seconds, cpuUsPerPublish: (used.user + used.system) / count }
+  const redisUs = (await redisCpuUs()) - redisBefore
+  return {
+    perSecond: count / seconds,
+    cpuUsPerPublish: (used.user + used.system) / count,
+    redisCpuUsPerPublish: redisUs / count,
+  }
 }
 
 async function viaHub(log: Log) {
@@ -43,7 +57,7 @@ async function viaHub(log: Log) {
 const prefix = `rt-bench:${Math.random().toString(36).slice(2, 10)}`
 const client = createClient({ url: REDIS_URL })
 await client.connect()
-const results: Record<string, { perSecond: number; cpuUsPerPublish: number }> = {}
+const results: Record<string, { perSecond: number; cpuUsPerPublish: number; redisCpuUsPerPublish: number }> = {}
 try {
   results.rawXadd = await timed(() =>
     client.sendCommand(['XADD', `${prefix}:raw`, 'MAXLEN', '~', '200000', '*', 't', 'tick', 'p', 'all', 'd', payload]),

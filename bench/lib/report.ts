@@ -7,7 +7,14 @@ import type { Result } from '../run.js'
 interface PublishRate {
   count: number
   window: number
-  results: Record<string, { perSecond: number; cpuUsPerPublish: number }>
+  results: Record<string, PublishRun>
+}
+
+interface PublishRun {
+  perSecond: number
+  cpuUsPerPublish: number
+  /** Redis's own CPU per publish; absent in runs made before it was measured. */
+  redisCpuUsPerPublish?: number
 }
 
 interface Input {
@@ -90,7 +97,15 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
     }
     lines.push(
       '',
-      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates. With `redisLog` each resume is one Lua read on the one Redis (the topic index, then each entry by id), so thousands of resumes at once queue on Redis’s single thread: that, not the hub, keeps it above the reconnect time.',
+      'What bounds the time: the entries read are the entries missed (1×), and the server CPU of the whole storm is a few seconds; the caught-up time follows the **reconnect** row, the time for thousands of clients to connect at once through one load-generator process on the same cores (a run that has not caught up after 60 s counts as n/a). On a machine shared with other work, as these runs were, that connection time dominates: the hub, the load generator and Redis share 2 cores with whatever else runs.',
+      '',
+      'Where `redisLog`’s time goes, from CPU profiles of the storm window only (`BENCH_STORM_PROF=dir npm run bench …`: the hub and the load generator are profiled through the inspector from the moment the clients resume until all have caught up, and Redis’s `INFO commandstats` and `INFO cpu` are read around the same window). Each figure below is from interleaved runs of the code before and after on the same machine (load average 3.8 to 8.5 on 2 cores), profiling on.',
+      '',
+      '- **Redis.** Before, each resume was one Lua read that looked the topic’s ids up in a sorted set and then ran one `XRANGE` per entry: 105,000 `XRANGE` and 5,000 `ZRANGEBYSCORE` inside 5,000 scripts, 0.76-1.08 s of Redis CPU per storm (median 0.82 s, 15 storms), all on its one thread. Now each topic has a stream of its own holding a copy of its entries under the same ids, so a resume on one topic is one `XRANGE … COUNT` on it (10,000 `XRANGE` in all, with the look at the stream’s first entry): 0.39-0.52 s (median 0.44 s, 15 storms).',
+      '- **The load generator.** Its top frame was its own check that every client had caught up, a scan over all 5,000 clients after each of the 100,000 events (0.5-0.9 s of its window); the scan now resumes where it stopped (0.07 s). This changes the instrument, not rt: the reconnect, memory and redis rows above were measured with it.',
+      '- **The hub**, which is now the bound: its one thread was busy 2.8 s of a 3.8 s window on `redisLog` (the profiler’s own work left out) against 1.3 s on the memory log. Its top self-time frames, before and after alike (2.5 s of CPU either way): the garbage collector (17% of the window; 0.66 s against 0.17 s with the memory log), socket writes (`writeUtf8String` for response headers, `writeBuffer` for events: the replay arrives after the headers, so it is a write of its own, 0.31 s of flushing against 0.11 s), decoding Redis’s replies (0.31 s), `bytesOf` (serialising each entry’s data again for SSE, 0.29 s), `readTopics` with `toEntry` (0.21 s; `toEntry` no longer builds a Map per entry), and node-redis’s default 5 s timeout per command (an `AbortSignal.timeout` created per command, whose timer fires later: 0.22 s of timers in the window against 0.11 s, most of them from the seeding’s publishes).',
+      '',
+      'Caught-up time, interleaved: with the old load generator, a median 4.0 s before (3.1-4.4 s) and 3.1 s after (2.5-4.2 s), 6 storms each; with the new one, 3.2 s before and 3.4 s after (2.7-3.8 s and 3.1-3.5 s, 4 each), since halving Redis’s CPU no longer shortens a storm that the hub’s thread bounds. Entries read were 1.00× the entries missed in every run, nothing lost or duplicated. Tried and dropped: keeping each entry’s data as its JSON text so the hub writes it without parsing and serialising it again (a getter closure and a `WeakMap` entry per entry cost more, 0.12-0.31 s of self time and more garbage, than the parse and stringify they saved). What is left to take from the hub: fewer allocations per reply (a flat reply instead of field/value pairs), the replay’s first page in the same write as the headers, and no per-command timer.',
       '',
       'Before filtered reads, replay read every entry after the position in pages of 500 and dropped the other users’ events: at 5,000 clients and 100,000 events the memory log handed over 500,000,000 entries (caught up after 81 s and 109 s, 37-44 s of server CPU), `redisLog` had caught up no client after 60 s (1,236,000 entries read, about 0.25% of the way), and `mongoLog` on the simulator (500 clients, 10,000 events) none after 60 s.',
     )
@@ -98,29 +113,44 @@ function newWorkloads(input: Input, median: Input['median']): string[] {
   const rates = (input.publishRates ?? []) as PublishRate[]
   if (rates.length > 0) {
     const names = Object.keys(rates[0]?.results ?? {})
-    const m = (name: string, f: (r: { perSecond: number; cpuUsPerPublish: number }) => number) =>
+    const m = (name: string, f: (r: PublishRun) => number | undefined) =>
       median(
         rates
           .map((r) => r.results[name])
           .filter((r) => r !== undefined)
-          .map(f),
+          .map(f)
+          .filter((v) => v !== undefined),
       )
-    const raw = { redisLog: m('rawXadd', (r) => r.perSecond), redisBus: m('rawPublish', (r) => r.perSecond) }
+    const ceilings: Record<string, string> = { redisLog: 'rawXadd', redisBus: 'rawPublish' }
+    /** The ratio to the ceiling within each run (the two ran back to back), then the median. */
+    const ratio = (name: string, ceiling: string) =>
+      median(
+        rates.flatMap((r) => {
+          const own = r.results[name]
+          const raw = r.results[ceiling]
+          return own === undefined || raw === undefined ? [] : [own.perSecond / raw.perSecond]
+        }),
+      )
     lines.push('', '## Durable: publish rate through Redis', '')
     lines.push(
-      `\`bench/publish-rate.ts\`: ${rates[0]?.count.toLocaleString('en-US')} publishes with ${rates[0]?.window} in flight and no subscriber connected, on the local redis-server. The ceiling is a raw pipeline of the same command (\`XADD\` for \`redisLog\`, \`PUBLISH\` for \`redisBus\`) from the same client library; \`redisLog\` also runs its Lua append (sequence, dedupe keys, topic index) and reads every entry back from the stream.`,
+      `\`bench/publish-rate.ts\`: ${rates[0]?.count.toLocaleString('en-US')} publishes with ${rates[0]?.window} in flight and no subscriber connected, on the local redis-server. The ceiling is a raw pipeline of the same command (\`XADD\` for \`redisLog\`, \`PUBLISH\` for \`redisBus\`) from the same client library; \`redisLog\` also runs its Lua append (sequence, dedupe keys, a copy in the topic’s stream) and reads every entry back from the stream. The ratio is taken within each run, then the median. Publishes/s swing several-fold with the machine’s load; the CPU per publish, in this process and in Redis (\`INFO cpu\`, so other clients of the same Redis count too), does not.`,
       '',
-      '| publisher | publishes/s | CPU µs per publish (this process) | ratio to its ceiling |',
-      '|---|---|---|---|',
+      'The profile of this process: node-redis creates an `AbortSignal.timeout` per command (its default 5 s command timeout), for the raw pipeline as for rt; rt’s own extra cost is validating and serialising the event, the script’s arguments, and until now one `crypto.getRandomValues` call per append for the candidate epoch (7 µs of about 42), now drawn from a pooled buffer. Copying each entry into its topic’s stream replaced the sorted-set index at the same Redis cost per append (21-23 µs before and after, interleaved runs). What bounds the ratio: per publish, rt’s client CPU is about twice the raw pipeline’s (37-47 µs against 23-25) and Redis’s about eleven times (a Lua append of a dozen commands against one `XADD`); with both on 2 shared cores the ratio lands anywhere between 0.33 and 0.71 from run to run (the previous set’s median was 0.51, this one’s 0.37), and the table’s rates are those of one run set, not a ceiling.',
+      '',
+      '| publisher | publishes/s | CPU µs per publish (this process) | Redis CPU µs per publish | ratio to its ceiling |',
+      '|---|---|---|---|---|',
     )
     for (const name of names) {
-      const ceiling = raw[name as keyof typeof raw]
-      const perSecond = m(name, (r) => r.perSecond)
+      const ceiling = ceilings[name]
+      const redisCpu = m(name, (r) => r.redisCpuUsPerPublish)
       lines.push(
-        `| ${name} | ${fmt(perSecond, 0)} | ${fmt(
+        `| ${name} | ${fmt(
+          m(name, (r) => r.perSecond),
+          0,
+        )} | ${fmt(
           m(name, (r) => r.cpuUsPerPublish),
           1,
-        )} | ${ceiling === undefined ? '' : fmt(perSecond / ceiling, 2)} |`,
+        )} | ${Number.isNaN(redisCpu) ? 'n/a' : fmt(redisCpu, 1)} | ${ceiling === undefined ? '' : fmt(ratio(name, ceiling), 2)} |`,
       )
     }
   }

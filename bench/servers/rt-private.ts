@@ -13,6 +13,7 @@ import { toNodeHandler } from '@rt/server/node'
 import { redisLog } from '@rt/server/redis'
 import { MongoClient } from 'mongodb'
 import { serve } from '../lib/ipc.js'
+import { profileHandlers } from '../lib/profile.js'
 import { nowMs } from '../lib/stats.js'
 import { listenOnLoopback } from './harness.js'
 import { dropRedisKeys, REDIS_URL } from './redis-keys.js'
@@ -105,6 +106,7 @@ serve({
     return { readsReset: true }
   },
   usage: () => ({ usage: true, cpu: process.cpuUsage() }),
+  ...profileHandlers,
   exit: async () => {
     setImmediate(async () => {
       await hub.close().catch(() => {})

@@ -101,12 +101,22 @@ export function unavailable(who: string, error: unknown, what = 'Redis is unreac
   return new RtError('unavailable', `${who}: ${what}`, { status: 503, retryAfter: 1, cause: error })
 }
 
+/**
+ * Random bytes drawn a pool at a time: every append sends a candidate epoch, and one
+ * `getRandomValues` call per append cost more than the rest of the append's client work.
+ */
+const pool = new Uint8Array(4_096)
+let pooled = 0
+
 /** A random id: node ids, log epochs. */
 export function randomId(bytes = 6): string {
-  const buf = new Uint8Array(bytes)
-  crypto.getRandomValues(buf)
+  if (pooled < bytes) {
+    crypto.getRandomValues(pool)
+    pooled = pool.length
+  }
   let out = ''
-  for (const b of buf) out += b.toString(36).padStart(2, '0')
+  for (let i = pooled - bytes; i < pooled; i++) out += (pool[i] as number).toString(36).padStart(2, '0')
+  pooled -= bytes
   return out
 }
 

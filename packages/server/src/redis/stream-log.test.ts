@@ -322,16 +322,59 @@ describe('redisLog', () => {
     )
   })
 
-  test('topic indexes are trimmed with the stream; a topic with nothing left is dropped', async () => {
+  test('entries earlier code appended (no topic copies) are still read by filtered reads (20 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(filterAppends, filterAppends, filterReads, async (earlier, later, reads) => {
+        const stream = freshStream()
+        const log = await open(stream, { cache: 1 })
+        const seen = watch(log)
+        const positions = await appendPositions(log, earlier)
+        // What code without topic streams leaves: the entries, no copies, no topicsFrom.
+        const redis = await redisClient()
+        try {
+          const copies = [...new Set(earlier.map((a) => `${stream}:s:${a.topic}`))]
+          await redis.sendCommand(['DEL', ...copies])
+          await redis.sendCommand(['HDEL', `${stream}:meta`, 'topicsFrom'])
+        } finally {
+          redis.destroy()
+        }
+        positions.push(...(await appendPositions(log, later)).slice(1))
+        await seen.until(() => seen.told.length === earlier.length + later.length)
+        await filteredReadsAgree(log, positions, reads)
+      }),
+      { numRuns: 20 },
+    )
+  })
+
+  test('topic copies left from a lost epoch (stream and meta deleted, copies kept) are never read', async () => {
+    const stream = freshStream()
+    const log = await open(stream, { cache: 1 })
+    const seen = watch(log)
+    // A topic nobody appends to after the loss keeps its copies until they are dropped.
+    await fill(log, 3, { topic: 'gone' })
+    await seen.until(() => seen.told.length === 3)
+    const redis = await redisClient()
+    try {
+      await redis.sendCommand(['DEL', stream, `${stream}:meta`])
+    } finally {
+      redis.destroy()
+    }
+    const fresh = await fill(log, 2)
+    await seen.until(() => seen.gaps.length === 1 && seen.told.some((e) => e.id === fresh[1]?.id))
+    const page = ok(await log.read(`${epochOf(log)}.0-0`, 10, { topics: new Set(['t', 'gone']) }))
+    expect(page.entries.map((e) => e.id)).toEqual(fresh.map((e) => e.id))
+  })
+
+  test('topic streams are trimmed with the stream; a topic with nothing left is dropped', async () => {
     const stream = freshStream()
     const log = await open(stream, { maxLen: 10 })
     const redis = await redisClient()
     try {
       await log.append({ type: 'm', topic: 'once', data: 0 })
       await fill(log, 400)
-      expect(await redis.sendCommand(['EXISTS', `${stream}:t:once`])).toBe(0)
+      expect(await redis.sendCommand(['EXISTS', `${stream}:s:once`])).toBe(0)
       expect(await redis.sendCommand(['ZSCORE', `${stream}:topics`, 'once'])).toBe(null)
-      const indexed = Number(await redis.sendCommand(['ZCARD', `${stream}:t:t`]))
+      const indexed = Number(await redis.sendCommand(['XLEN', `${stream}:s:t`]))
       const retained = Number(await redis.sendCommand(['XLEN', stream]))
       expect(indexed).toBe(retained)
     } finally {

@@ -65,15 +65,31 @@ function position(text: string): Position {
   return { ms: Number(text.slice(0, dash)), seq: Number(text.slice(dash + 1)), text }
 }
 
+/**
+ * Lua, after `ensureEpoch`: when the epoch was created just now, topic copies left from a
+ * lost one (the stream and its meta deleted, the copies not) are dropped, so they are never
+ * read as this epoch's entries. `topics` and `prefix` are Lua expressions.
+ */
+function dropStaleCopies(topics: string, prefix: string): string {
+  return `
+if epoch == ARGV[1] then
+  for _, topic in ipairs(redis.call('ZRANGE', ${topics}, 0, -1)) do redis.call('DEL', ${prefix} .. topic) end
+  redis.call('DEL', ${topics})
+end`
+}
+
 // The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
 // a counter. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
-// Each topic has a sorted set of its entries' ids by seq (<stream>:t:<topic>), trimmed
-// below the stream's first entry when the topic is appended to; <stream>:topics holds each
-// topic's newest seq, so a topic with nothing left in the stream is dropped entirely.
-// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic index, topics
+// Each topic has a stream of its own holding a copy of its entries under the same ids
+// (<stream>:s:<topic>), trimmed below the stream's first entry when the topic is appended
+// to, so a filtered read is one XRANGE per topic; meta's topicsFrom is the first seq these
+// copies cover (entries before it were appended by a release that kept no copies).
+// <stream>:topics holds each topic's newest seq, so a topic with nothing left in the stream
+// is dropped entirely (with the sorted set earlier code kept for it, <stream>:t:<topic>).
+// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic stream, topics
 // ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or '',
-//       topic index prefix
-const APPEND = new Script(`${ensureEpoch('KEYS[2]')}
+//       topic stream prefix, earlier code's topic index prefix
+const APPEND = new Script(`${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[6]', 'ARGV[9]')}
 local key = ARGV[2]
 if key ~= '' then
   local id = redis.call('HGET', KEYS[3], key)
@@ -83,6 +99,7 @@ if key ~= '' then
   end
 end
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+redis.call('HSETNX', KEYS[2], 'topicsFrom', seq)
 ${SERVER_MS}
 local floor = tonumber(redis.call('HGET', KEYS[2], 'ms') or '0')
 if ms < floor then ms = floor end
@@ -105,8 +122,12 @@ if key ~= '' then
   redis.call('ZADD', KEYS[4], seq, key)
 end
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local firstId = id
 local firstSeq = seq
-if first then firstSeq = tonumber(string.match(first[1], '-(%d+)$')) end
+if first then
+  firstId = first[1]
+  firstSeq = tonumber(string.match(firstId, '-(%d+)$'))
+end
 local below = '(' .. string.format('%.0f', firstSeq)
 local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
 if oldest[2] and tonumber(oldest[2]) < firstSeq then
@@ -114,11 +135,10 @@ if oldest[2] and tonumber(oldest[2]) < firstSeq then
   redis.call('HDEL', KEYS[3], unpack(gone))
   redis.call('ZREM', KEYS[4], unpack(gone))
 end
-redis.call('ZADD', KEYS[5], seq, id)
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', below)
+redis.call('XADD', KEYS[5], 'MINID', firstId, id, unpack(fields))
 redis.call('ZADD', KEYS[6], seq, ARGV[6])
 local dead = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', below, 'LIMIT', 0, 100)
-for _, topic in ipairs(dead) do redis.call('DEL', ARGV[9] .. topic) end
+for _, topic in ipairs(dead) do redis.call('DEL', ARGV[9] .. topic, ARGV[10] .. topic) end
 if dead[1] then redis.call('ZREM', KEYS[6], unpack(dead)) end
 return {epoch, id, '0'}`)
 
@@ -134,66 +154,81 @@ local firstId = ''
 if first then firstId = first[1] end
 return {meta[1] or '', meta[2] or '0', firstId, exact, page}`)
 
-// Where the stream stands. KEYS: stream, meta; ARGV: candidate epoch.
-const STATE = new Script(`${ensureEpoch('KEYS[2]')}
+// Where the stream stands. KEYS: stream, meta, topics; ARGV: candidate epoch, topic stream prefix.
+const STATE = new Script(`${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[3]', 'ARGV[2]')}
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local lastId = '0-0'
 if last then lastId = last[1] end
 return {epoch, redis.call('HGET', KEYS[2], 'seq') or '0', lastId}`)
 
-// A filtered read: the ids of the reader's topics from their indexes, merged by seq and cut
-// where a topic had more than `count`, then the entries themselves, keeping those the user
-// may see, plus everything READ returns to judge the position.
-// KEYS: stream, meta, then one topic index per topic.
-// ARGV: position, count, position's seq, newest seq told to listeners, user id or ''.
+// A filtered read: each of the reader's topic streams after the position, cut where a topic
+// had `count` or more (what lies past its last entry read is unknown), merged by seq when
+// there are several, keeping the entries the user may see; plus everything READ returns to
+// judge the position. A position before topicsFrom is answered `unindexed` (1): the copies
+// do not go back that far, the caller reads the stream itself.
+// KEYS: stream, meta, then one topic stream per topic.
+// ARGV: position, count, position's seq, newest id told to listeners, its seq, user id or ''.
 const READ_TOPICS = new Script(`
-local meta = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
+local meta = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'topicsFrom')
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 local exact = 0
 if ARGV[1] ~= '0-0' then exact = #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) end
-local count = tonumber(ARGV[2])
-local bound = tonumber(ARGV[4])
-local boundId = ''
-local ids = {}
-for i = 3, #KEYS do
-  local got = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ARGV[3], ARGV[4], 'WITHSCORES', 'LIMIT', 0, count)
-  if #got == 2 * count and tonumber(got[#got]) < bound then
-    bound = tonumber(got[#got])
-    boundId = got[#got - 1]
-  end
-  for j = 1, #got, 2 do ids[#ids + 1] = {tonumber(got[j + 1]), got[j]} end
+local firstId = ''
+if first then firstId = first[1] end
+if not meta[3] or tonumber(ARGV[3]) + 1 < tonumber(meta[3]) then
+  return {meta[1] or '', meta[2] or '0', firstId, exact, {}, '', 1}
 end
-table.sort(ids, function(a, b) return a[1] < b[1] end)
+local count = tonumber(ARGV[2])
+local bound = tonumber(ARGV[5])
+local boundId = ''
+local entries
+if #KEYS == 3 then
+  entries = redis.call('XRANGE', KEYS[3], '(' .. ARGV[1], ARGV[4], 'COUNT', count)
+  if #entries == count then boundId = entries[count][1] end
+else
+  local keyed = {}
+  for i = 3, #KEYS do
+    local got = redis.call('XRANGE', KEYS[i], '(' .. ARGV[1], ARGV[4], 'COUNT', count)
+    for j = 1, #got do
+      local seq = tonumber(string.match(got[j][1], '-(%d+)$'))
+      keyed[#keyed + 1] = {seq, got[j]}
+      if j == count and seq < bound then
+        bound = seq
+        boundId = got[j][1]
+      end
+    end
+  end
+  table.sort(keyed, function(a, b) return a[1] < b[1] end)
+  entries = {}
+  for _, pair in ipairs(keyed) do
+    if pair[1] > bound then break end
+    entries[#entries + 1] = pair[2]
+  end
+end
 local page = {}
 local cursor = boundId
-for _, pair in ipairs(ids) do
-  if pair[1] > bound then break end
-  local found = redis.call('XRANGE', KEYS[1], pair[2], pair[2])[1]
-  if found then
-    local keep = true
-    local fields = found[2]
-    for f = 1, #fields, 2 do
-      if fields[f] == 'u' then
-        keep = false
-        if ARGV[5] ~= '' then
-          for _, user in ipairs(cjson.decode(fields[f + 1])) do
-            if user == ARGV[5] then keep = true end
-          end
+for _, found in ipairs(entries) do
+  local keep = true
+  local fields = found[2]
+  for f = 7, #fields, 2 do
+    if fields[f] == 'u' then
+      keep = false
+      if ARGV[6] ~= '' then
+        for _, user in ipairs(cjson.decode(fields[f + 1])) do
+          if user == ARGV[6] then keep = true end
         end
       end
     end
-    if keep then
-      page[#page + 1] = found
-      if #page == count then
-        cursor = pair[2]
-        break
-      end
+  end
+  if keep then
+    page[#page + 1] = found
+    if #page == count then
+      cursor = found[1]
+      break
     end
   end
 end
-local firstId = ''
-if first then firstId = first[1] end
-return {meta[1] or '', meta[2] or '0', firstId, exact, page, cursor}`)
+return {meta[1] or '', meta[2] or '0', firstId, exact, page, cursor, 0}`)
 
 type RawEntry = [string, string[]]
 
@@ -217,12 +252,17 @@ function xreadEntries(reply: unknown): RawEntry[] {
  * lost, is `unknown`. A duplicate `key` (a source's resume position) returns the first
  * entry, atomically, for as long as that entry is retained.
  *
- * A resume reads only the reader's topics: each append also records the entry in a sorted
- * set per topic, so a filtered read costs what that reader may see, not the whole stream.
+ * A resume reads only the reader's topics: each append also copies the entry, under the
+ * same id, into a stream per topic, so a filtered read is one `XRANGE` per topic and costs
+ * what that reader may see, not the whole stream. (Retained entries are stored twice.)
  *
  * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
  * `<stream>:meta`, `<stream>:keys`, `<stream>:keyseq`, `<stream>:topics` and one
- * `<stream>:t:<topic>` per topic; on Redis Cluster give the name a hash tag
+ * `<stream>:s:<topic>` per topic. Code from before these topic streams kept a sorted set
+ * per topic (`<stream>:t:<topic>`) instead: stop every node running it before a
+ * node running this code appends (its appends have no copies, and it reads no copies); entries
+ * it appended are still resumed from, by reading the stream unfiltered, and its sorted
+ * sets are deleted as their topics expire. On Redis Cluster give the name a hash tag
  * (`{rt}:events`) so they share a slot. Needs Redis 6.2+. Resolves once tailing.
  *
  * @example
@@ -247,7 +287,9 @@ export async function redisLog(
   const catchUpMs = durationMs(who, 'catchUpMs', options.catchUpMs, 5_000)
   const metaKey = `${stream}:meta`
   const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
-  const topicPrefix = `${stream}:t:`
+  const topicPrefix = `${stream}:s:`
+  /** The sorted sets earlier code kept per topic; deleted with their topic. */
+  const legacyPrefix = `${stream}:t:`
   const topicsKey = `${stream}:topics`
 
   const conns = await connect(target, who)
@@ -262,17 +304,39 @@ export async function redisLog(
   let closed = false
 
   function toEntry(id: string, fields: readonly string[]): LogEntry {
-    const f = new Map<string, string>()
-    for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string)
-    const to = f.get('u')
+    let type = ''
+    let topic = ''
+    let data = 'null'
+    let to: string | undefined
+    let key: string | undefined
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1] as string
+      switch (fields[i]) {
+        case 't':
+          type = value
+          break
+        case 'p':
+          topic = value
+          break
+        case 'd':
+          data = value
+          break
+        case 'u':
+          to = value
+          break
+        case 'k':
+          key = value
+          break
+      }
+    }
     return {
       id: `${epoch}.${id}`,
-      type: f.get('t') ?? '',
-      topic: f.get('p') ?? '',
+      type,
+      topic,
       to: to === undefined ? undefined : (JSON.parse(to) as string[]),
-      data: JSON.parse(f.get('d') ?? 'null'),
-      ts: position(id).ms,
-      key: f.get('k'),
+      data: JSON.parse(data),
+      ts: Number(id.slice(0, id.indexOf('-'))),
+      key,
     }
   }
 
@@ -281,7 +345,11 @@ export async function redisLog(
    * (Redis lost it, or went back in time). Resolves to whether it restarted.
    */
   async function settle(first: boolean): Promise<boolean> {
-    let [e, seqText, lastId] = (await STATE.run(conns.client, [stream, metaKey], [randomId()])) as string[]
+    let [e, seqText, lastId] = (await STATE.run(
+      conns.client,
+      [stream, metaKey, topicsKey],
+      [randomId(), topicPrefix],
+    )) as string[]
     const last = position(lastId as string)
     const rolledBack = e === epoch && (Number(seqText) < ring.last || last.seq < ring.last)
     if (!first && e === epoch && !rolledBack) return false
@@ -356,12 +424,12 @@ export async function redisLog(
     return null
   }
 
-  /** A filtered read through the topic indexes, up to what listeners were told. */
+  /** A filtered read through the topic streams, up to what listeners were told. */
   async function readTopics(after: Position, limit: number, filter: LogFilter): Promise<LogRead> {
     const toldId = cursor
     const told = position(toldId).seq
     const topicKeys = [...filter.topics].map((topic) => topicPrefix + topic)
-    const args = [after.text, String(limit), String(after.seq), String(told), filter.userId ?? '']
+    const args = [after.text, String(limit), String(after.seq), toldId, String(told), filter.userId ?? '']
     const reply = (await READ_TOPICS.run(conns.client, [stream, metaKey, ...topicKeys], args)) as [
       string,
       string,
@@ -369,10 +437,18 @@ export async function redisLog(
       number,
       RawEntry[],
       string,
+      number,
     ]
-    const [metaEpoch, metaSeq, firstId, exact, page, reached] = reply
+    const [metaEpoch, metaSeq, firstId, exact, page, reached, unindexed] = reply
     const refused = judge(after, metaEpoch, metaSeq, firstId, exact)
     if (refused !== null) return refused
+    // Older than the topic streams (appended by earlier code): the whole stream.
+    if (unindexed === 1) {
+      const plain = await readStored(after, limit)
+      if (!plain.ok) return plain
+      const last = plain.entries.at(-1)?.id ?? `${epoch}.${after.text}`
+      return { ...plain, entries: plain.entries.filter((e) => matchesFilter(e, filter)), cursor: last }
+    }
     const entries = page.map(([id, fields]) => ring.get(position(id).seq) ?? toEntry(id, fields))
     const end = reached === '' ? toldId : reached
     return { ok: true, entries, more: position(end).seq < told, cursor: `${epoch}.${end}` }
@@ -419,7 +495,7 @@ export async function redisLog(
           JSON.stringify(input.data),
           input.to === undefined ? '' : JSON.stringify(input.to),
         ]
-        args.push(topicPrefix)
+        args.push(topicPrefix, legacyPrefix)
         const appendKeys = [...keys, topicPrefix + input.topic, topicsKey]
         const reply = (await APPEND.run(conns.client, appendKeys, args, signal)) as [string, string, string, string[]?]
         const [e, id, duplicate, fields] = reply
