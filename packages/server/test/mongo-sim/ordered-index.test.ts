@@ -54,6 +54,7 @@ const filter = fc.oneof(
   // A rooted `$or`: the union of its clauses' scans when an index bounds every clause.
   fc.record(
     {
+      b: condition,
       $or: fc.array(
         fc.oneof(
           fc.record({ a: condition }, { noNullPrototype: true }),
@@ -63,7 +64,7 @@ const filter = fc.oneof(
         { minLength: 1, maxLength: 3 },
       ),
     },
-    { noNullPrototype: true },
+    { requiredKeys: ['$or'], noNullPrototype: true },
   ),
 )
 const sort = fc.constantFrom<Document>(
@@ -171,6 +172,19 @@ describe('the simulator’s ordered indexes', () => {
     )
     expect(covered.indexed).toBeGreaterThan(80)
     expect(covered.ordered).toBeGreaterThan(20)
+  })
+
+  test('an array of one element makes an index multikey: a sort on its field is not taken from the index', () => {
+    const collection = new Collection('db', 'c', new ChangeLog(100))
+    collection.createIndex({ key: { a: 1, _id: 1 }, name: 'a_id' })
+    collection.insert({ _id: 1, a: -5 })
+    collection.insert({ _id: 's2', a: -5 })
+    collection.insert({ _id: 3, a: [-5] })
+    for (const limit of [0, 2]) {
+      expect(selected(collection, { a: { $lt: 0 } }, { a: 1, _id: 1 }, limit)).toEqual(
+        scanned(collection, { a: { $lt: 0 } }, { a: 1, _id: 1 }, limit),
+      )
+    }
   })
 
   test('a bounded query examines the documents in its bounds, not every document', () => {

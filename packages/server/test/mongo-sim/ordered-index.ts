@@ -62,7 +62,7 @@ export interface IndexPlan {
 /** An index's entries in key order, with each document's natural position breaking ties. */
 export class OrderedIndex {
   private chunks: IndexEntry[][] = []
-  /** Some document has several entries (an array field), so a scan may meet it twice. */
+  /** Some document has an array field: a scan may meet it twice, and sorts by it differ. */
   private multikey = false
   private readonly fieldNames: readonly string[]
   private readonly directions: readonly number[]
@@ -91,9 +91,9 @@ export class OrderedIndex {
   }
 
   add(doc: Document, ord: number): void {
-    const keys = this.keysOf(doc)
-    if (keys.length > 1) this.multikey = true
-    for (const key of keys) this.insert({ key, ord, doc })
+    // Any array makes the index multikey, as on a server (even one element: sorts then differ).
+    if (this.fieldNames.some((f) => Array.isArray(doc[f]))) this.multikey = true
+    for (const key of this.keysOf(doc)) this.insert({ key, ord, doc })
   }
 
   delete(doc: Document, ord: number): void {

@@ -115,15 +115,19 @@ export class Collection {
         this.docsExamined += this.byId.size
         return { docs: this.all().filter((doc) => query.test(doc)), sorted: false }
       }
+      // A document matches when it matches a clause whose scan found it (and the rest of the
+      // filter): were it to match another clause, that clause's scan would find it too.
+      const { $or, ...rest } = filter
       const found = new Map<Document, number>()
-      for (const clause of clauses as IndexPlan[]) {
+      for (const [i, clause] of (clauses as IndexPlan[]).entries()) {
+        const branch = new Query({ $and: [rest, ($or as Document[])[i] as Document] })
         for (const entry of clause.index.scan(clause)) {
           if (found.has(entry.doc)) continue
           this.docsExamined++
-          found.set(entry.doc, query.test(entry.doc) ? entry.ord : -1)
+          if (branch.test(entry.doc)) found.set(entry.doc, entry.ord)
         }
       }
-      const matched = [...found].filter(([, ord]) => ord >= 0).sort((a, b) => a[1] - b[1])
+      const matched = [...found].sort((a, b) => a[1] - b[1])
       return { docs: matched.map(([doc]) => doc), sorted: false }
     }
     const order = Object.keys(sort).length === 0 ? undefined : plan.index.order(plan, sort)
