@@ -100,9 +100,9 @@ export class Collection {
   select(filter: Document = {}, sort: Document = {}, limit = 0): Selection {
     const keys = Object.keys(filter)
     if (keys.length === 0) return { docs: this.all(), sorted: false }
-    const query = new Query(filter)
     const id = filter._id
     if (id !== undefined && (id === null || typeof id !== 'object' || !isPlainObject(id))) {
+      const query = new Query(filter)
       const doc = this.byIdValue(id)
       if (doc !== undefined) this.docsExamined++
       return { docs: doc && query.test(doc) ? [doc] : [], sorted: true }
@@ -112,11 +112,13 @@ export class Collection {
       // A rooted `$or` whose every clause an index bounds: the union of the clauses' scans.
       const clauses = Array.isArray(filter.$or) ? (filter.$or as Document[]).map((c) => this.plan(c)) : []
       if (clauses.length === 0 || clauses.some((c) => c === undefined)) {
+        const query = new Query(filter)
         this.docsExamined += this.byId.size
         return { docs: this.all().filter((doc) => query.test(doc)), sorted: false }
       }
       // A document matches when it matches a clause whose scan found it (and the rest of the
-      // filter): were it to match another clause, that clause's scan would find it too.
+      // filter): were it to match another clause, that clause's scan would find it too. So
+      // each clause is compiled with the rest, and the whole filter never is.
       const { $or, ...rest } = filter
       const found = new Map<Document, number>()
       for (const [i, clause] of (clauses as IndexPlan[]).entries()) {
@@ -130,6 +132,7 @@ export class Collection {
       const matched = [...found].sort((a, b) => a[1] - b[1])
       return { docs: matched.map(([doc]) => doc), sorted: false }
     }
+    const query = new Query(filter)
     const order = Object.keys(sort).length === 0 ? undefined : plan.index.order(plan, sort)
     const found: { doc: Document; ord: number }[] = []
     for (const entry of plan.index.scan(plan, order === 'backward')) {
