@@ -24,6 +24,8 @@ export interface PrivateStormResult {
   entriesRead: number
   entriesMissed: number
   logReads: number
+  /** Commands the hub sent to MongoDB during the storm (`mongo-sim` only). */
+  logCommands?: number
   /** Server CPU (ms) from reconnect to caught up. */
   cpuMs: number
 }
@@ -74,7 +76,7 @@ export async function privateStorm(
       timeoutMs + 120_000,
     )
     const u1 = await ask<Cpu>(srv, { cmd: 'usage' }, 'usage')
-    const reads = await ask<{ calls: number; entries: number }>(srv, { cmd: 'reads' }, 'readsDone')
+    const reads = await ask<{ calls: number; entries: number; commands: number }>(srv, { cmd: 'reads' }, 'readsDone')
     const stats = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
     return {
       log,
@@ -89,6 +91,7 @@ export async function privateStorm(
       entriesRead: reads.entries,
       entriesMissed: events,
       logReads: reads.calls,
+      ...(log === 'mongo-sim' ? { logCommands: reads.commands } : {}),
       cpuMs: cpuMs(u0, u1),
     }
   } finally {
