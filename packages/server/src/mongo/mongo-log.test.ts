@@ -1,4 +1,4 @@
-import { createHub, type Log, type LogEntry } from '@rt/server'
+import { createHub, isRtError, type Log, type LogEntry } from '@rt/server'
 import fc from 'fast-check'
 import { type Db, MongoClient } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
@@ -291,4 +291,21 @@ test('a storm of filtered reads shares queries: far fewer finds than reads, each
   await log.close?.()
   await db.dropDatabase()
   await client.close()
+})
+
+test('closing the log fails the filtered reads still waiting for a batch; the one in flight completes', async () => {
+  const db = await freshDb()
+  const log = await open({ db, collection: 'rt_log_close', readBatch: { inFlight: 1, reads: 1 } })
+  for (let i = 0; i < 3; i++) await log.append({ type: 'm', topic: 'a', data: i })
+  await eventually(() => seqOf(log.head()) === 3)
+  const filter = { topics: new Set(['a']) }
+  const reads = [0, 1, 2].map(() => log.read(origin(log), 10, filter))
+  await log.close?.()
+  const [first, ...rest] = await Promise.allSettled(reads)
+  expect(first?.status).toBe('fulfilled')
+  for (const read of rest) {
+    expect(read.status).toBe('rejected')
+    const reason = (read as PromiseRejectedResult).reason
+    expect(isRtError(reason) && reason.code).toBe('hub_closed')
+  }
 })

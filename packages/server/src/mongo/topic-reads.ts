@@ -130,7 +130,8 @@ export function topicReads<T extends TopicDocument>(
       }
     }
     // Reads that got nothing because earlier entries filled the batch go first next time.
-    waiting.unshift(...again)
+    if (closed) for (const read of again) read.reject(new RtError('hub_closed', 'mongoLog: the log is closed'))
+    else waiting.unshift(...again)
   }
 
   return {
