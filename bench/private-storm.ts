@@ -28,6 +28,8 @@ export interface PrivateStormResult {
   entriesRead: number
   entriesMissed: number
   logReads: number
+  /** Commands the hub sent to MongoDB during the storm (`mongo-sim` only). */
+  logCommands?: number
   /** Server CPU (ms) from reconnect to caught up. */
   cpuMs: number
 }
@@ -131,7 +133,7 @@ export async function privateStorm(
       if (redisBefore !== undefined)
         writeFileSync(`${name}.redis.txt`, `${statsDiff(redisBefore, await commandStats()).join('\n')}\n`)
     }
-    const reads = await ask<{ calls: number; entries: number }>(srv, { cmd: 'reads' }, 'readsDone')
+    const reads = await ask<{ calls: number; entries: number; commands: number }>(srv, { cmd: 'reads' }, 'readsDone')
     const stats = await ask<Record<string, number>>(load, { cmd: 'stats' }, 'stats')
     return {
       log,
@@ -146,6 +148,7 @@ export async function privateStorm(
       entriesRead: reads.entries,
       entriesMissed: events,
       logReads: reads.calls,
+      ...(log === 'mongo-sim' ? { logCommands: reads.commands } : {}),
       cpuMs: cpuMs(u0, u1),
     }
   } finally {

@@ -45,19 +45,19 @@ const runs = Number(flags.get('runs') ?? (quick ? 1 : 3))
 const workloads = new Set(
   (flags.get('workloads')?.split(',') as Workload[] | undefined) ?? ['peers', 'private', 'durable', 'idle'],
 )
-/** Private storm sizes: clients and events per log (the MongoDB simulator scans, so it runs smaller). */
+/** Private storm sizes: clients and events per log. */
 const storms: [PrivateLogKind | 'reconnect', number, number][] = quick
   ? [
       ['reconnect', 1_000, 0],
       ['memory', 1_000, 20_000],
       ['redis', 1_000, 20_000],
-      ['mongo-sim', 200, 4_000],
+      ['mongo-sim', 1_000, 20_000],
     ]
   : [
       ['reconnect', 5_000, 0],
       ['memory', 5_000, 100_000],
       ['redis', 5_000, 100_000],
-      ['mongo-sim', 500, 10_000],
+      ['mongo-sim', 5_000, 100_000],
     ]
 const idleConnections = Number(flags.get('idle') ?? (quick ? 5_000 : 50_000))
 const phase = {
@@ -268,15 +268,13 @@ const privateStorms: PrivateStormResult[] = savedExtra?.privateStorms ?? []
 if (saved === undefined && workloads.has('private')) {
   const only = flags.get('logs')?.split(',')
   for (const [log, clients, events] of storms.filter(([log]) => only === undefined || only.includes(log))) {
-    // The simulator is slow (it scans every document per query): once is enough.
-    const times = log === 'mongo-sim' ? 1 : runs
-    for (let run = 1; run <= times; run++) {
-      process.stdout.write(`private storm, ${log}, ${clients} clients, ${events} events, run ${run}/${times} … `)
+    for (let run = 1; run <= runs; run++) {
+      process.stdout.write(`private storm, ${log}, ${clients} clients, ${events} events, run ${run}/${runs} … `)
       try {
         const result = await privateStorm(log === 'reconnect' ? 'memory' : log, clients, events, run, 60_000)
         privateStorms.push({ ...result, log })
         console.log(
-          `caught up in ${result.caughtUpMs.toFixed(0)} ms (connected ${result.connectedMs.toFixed(0)} ms), read ${result.entriesRead} entries for ${result.entriesMissed} missed, lost ${result.lost}, dup ${result.duplicates}`,
+          `caught up in ${result.caughtUpMs.toFixed(0)} ms (connected ${result.connectedMs.toFixed(0)} ms), read ${result.entriesRead} entries for ${result.entriesMissed} missed${result.logCommands === undefined ? '' : ` in ${result.logCommands} MongoDB commands`}, lost ${result.lost}, dup ${result.duplicates}`,
         )
       } catch (error) {
         console.log(`failed: ${String(error)}`)

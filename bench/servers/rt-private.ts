@@ -4,7 +4,9 @@
  * simulator in its own process). Counts what replay and long-poll read from the log.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createHub, type Log, memoryLog } from '@rt/server'
@@ -24,10 +26,14 @@ const capacity = Number(process.argv[3] ?? 200_000)
 const stream = `rt-bench:${Math.random().toString(36).slice(2, 10)}`
 const cleanups: (() => Promise<void>)[] = []
 
+/** BENCH_CPU_PROF=dir: the simulator is profiled too, and the storm's window is written there. */
+const profile = process.env.BENCH_CPU_PROF
+
 /** The MongoDB simulator in a process of its own, so its CPU is not charged to the hub. */
 async function startSim(): Promise<string> {
   const cli = fileURLToPath(new URL('../../packages/server/test/mongo-sim/cli.ts', import.meta.url))
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', cli], {
+  const prof = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profile, 'sim')}`] : []
+  const child: ChildProcess = spawn(process.execPath, [...prof, '--import', 'tsx', cli], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   cleanups.push(async () => {
@@ -44,14 +50,21 @@ async function openLog(): Promise<Log> {
     cleanups.push(() => dropRedisKeys(stream))
     return redisLog({ url: REDIS_URL, stream }, { maxLen: capacity })
   }
-  const client = new MongoClient(await startSim(), { directConnection: true })
+  const client = new MongoClient(await startSim(), { directConnection: true, monitorCommands: true })
+  // MongoDB round trips during the storm: what batching filtered reads saves.
+  client.on('commandStarted', () => {
+    if (window.start !== undefined && window.end === undefined) reads.commands++
+  })
   await client.connect()
   cleanups.unshift(() => client.close())
   return mongoLog({ db: client.db('bench'), retention: { maxEntries: capacity }, pollMs: 50 })
 }
 
-/** What the hub read from the log: calls and entries handed back. */
-const reads = { calls: 0, entries: 0 }
+/** What the hub read from the log: calls, entries handed back, MongoDB commands sent. */
+const reads = { calls: 0, entries: 0, commands: 0 }
+/** When the storm began and ended (µs on the monotonic clock that CPU profiles use). */
+const window: { start?: number; end?: number } = {}
+const micros = () => Number(process.hrtime.bigint() / 1000n)
 function counted(log: Log): Log {
   return {
     append: (input) => log.append(input),
@@ -99,10 +112,17 @@ serve({
     await Promise.all(inFlight)
     return { seeded: true, ms: nowMs() - started }
   },
-  reads: () => ({ readsDone: true, ...reads }),
+  reads: () => {
+    window.end = micros()
+    if (profile) writeFileSync(join(profile, 'storm-window.json'), JSON.stringify(window))
+    return { readsDone: true, ...reads }
+  },
   resetReads: () => {
     reads.calls = 0
     reads.entries = 0
+    reads.commands = 0
+    window.start = micros()
+    window.end = undefined
     return { readsReset: true }
   },
   usage: () => ({ usage: true, cpu: process.cpuUsage() }),

@@ -64,6 +64,7 @@ export async function readAll(log: Log, afterId: string, limit: number, filter?:
   for (let pages = 0; pages < 10_000; pages++) {
     const page = await log.read(cursor, limit, filter)
     if (!page.ok) return { reason: page.reason, pages }
+    if (page.entries.length > limit) throw new Error(`a page of ${page.entries.length} entries for a limit of ${limit}`)
     out.push(...page.entries)
     const next = page.cursor ?? page.entries.at(-1)?.id ?? cursor
     if (page.more && next === cursor) throw new Error(`a page with more but no progress after ${cursor}`)
@@ -123,20 +124,34 @@ export const filterReads: fc.Arbitrary<FilterRead[]> = fc.array(
  * A filtered read returns exactly the entries the filter accepts, in order, the same as an
  * unfiltered read filtered afterwards, and refuses a position for the same reason.
  * `positions` are the ids a client may hold: the origin, then every appended id.
+ * `concurrent`: the filtered reads run at once (as resumes in a reconnect storm do).
  */
 export async function filteredReadsAgree(
   log: Log,
   positions: readonly string[],
   reads: readonly FilterRead[],
+  { concurrent = false } = {},
 ): Promise<void> {
-  for (const read of reads) {
-    const after = positions[read.at % positions.length] as string
-    const filter: LogFilter = { topics: new Set(read.topics), userId: read.userId }
+  const cases = reads.map((read) => ({
+    read,
+    after: positions[read.at % positions.length] as string,
+    filter: { topics: new Set(read.topics), userId: read.userId } as LogFilter,
+  }))
+  const expected: unknown[] = []
+  for (const { after, filter, read } of cases) {
     const plain = await readAll(log, after, read.limit)
+    expected.push(
+      'reason' in plain ? plain.reason : plain.entries.filter((e) => matchesFilter(e, filter)).map((e) => e.id),
+    )
+  }
+  const filteredRead = async ({ after, filter, read }: (typeof cases)[number]) => {
     const filtered = await readAll(log, after, read.limit, filter)
-    const expected =
-      'reason' in plain ? plain.reason : plain.entries.filter((e) => matchesFilter(e, filter)).map((e) => e.id)
-    const actual = 'reason' in filtered ? filtered.reason : filtered.entries.map((e) => e.id)
-    expect({ after, filter: read, got: actual }).toEqual({ after, filter: read, got: expected })
+    return 'reason' in filtered ? filtered.reason : filtered.entries.map((e) => e.id)
+  }
+  const actual: unknown[] = []
+  if (concurrent) actual.push(...(await Promise.all(cases.map(filteredRead))))
+  else for (const c of cases) actual.push(await filteredRead(c))
+  for (const [i, { after, read }] of cases.entries()) {
+    expect({ after, filter: read, got: actual[i] }).toEqual({ after, filter: read, got: expected[i] })
   }
 }

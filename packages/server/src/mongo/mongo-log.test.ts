@@ -1,9 +1,16 @@
-import { createHub, type Log, type LogEntry } from '@rt/server'
+import { createHub, isRtError, type Log, type LogEntry } from '@rt/server'
 import fc from 'fast-check'
-import type { Db } from 'mongodb'
+import { type Db, MongoClient } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { appendPositions, filterAppends, filteredReadsAgree, filterReads } from '../../test/log-support.js'
-import { eventually, type MongoTarget, mongoTarget, REAL_URI, SIM_ONLY } from '../../test/mongo-support/target.js'
+import {
+  clientOptions,
+  eventually,
+  type MongoTarget,
+  mongoTarget,
+  REAL_URI,
+  SIM_ONLY,
+} from '../../test/mongo-support/target.js'
 import { type MongoLogOptions, mongoLog } from './mongo-log.js'
 
 let target: MongoTarget
@@ -237,4 +244,68 @@ test('a filtered read returns exactly what an unfiltered read lets through, on t
   )
   const indexes = await db.collection('rt_log_filter_0').indexes()
   expect(indexes.map((index) => index.key)).toContainEqual({ topic: 1, _id: 1 })
+})
+
+test('concurrent filtered reads, batched into shared queries and cut short by small batches, agree (10 runs)', async () => {
+  const db = await freshDb()
+  let run = 0
+  await fc.assert(
+    fc.asyncProperty(filterAppends, filterReads, fc.integer({ min: 1, max: 4 }), async (appends, reads, entries) => {
+      // One batch at a time, of a few entries: reads wait, share a query, and continue.
+      const log = await open({ db, collection: `rt_log_batch_${run++}`, readBatch: { inFlight: 1, entries } })
+      const positions = await appendPositions(log, appends)
+      await eventually(() => log.head() === positions.at(-1))
+      await filteredReadsAgree(log, positions, reads, { concurrent: true })
+    }),
+    { numRuns: 10 },
+  )
+})
+
+test('a storm of filtered reads shares queries: far fewer finds than reads, each read gets its own entries', async () => {
+  const client = new MongoClient(target.uri, { ...clientOptions, monitorCommands: true })
+  await client.connect()
+  const db = client.db(target.dbName())
+  const log = await open({ db })
+  const users = 300
+  for (let i = 0; i < users * 2; i++) await log.append({ type: 'm', topic: `user:${i % users}`, data: i })
+  await eventually(() => seqOf(log.head()) === users * 2)
+  let finds = 0
+  const count = (event: { commandName: string; command: Record<string, unknown> }) => {
+    if (event.commandName === 'find' && event.command.find === 'rt_log') finds++
+  }
+  client.on('commandStarted', count)
+  const pages = await Promise.all(
+    Array.from({ length: users }, (_, user) =>
+      log.read(origin(log), 500, { topics: new Set([`user:${user}`]), userId: `u${user}` }),
+    ),
+  )
+  client.off('commandStarted', count)
+  for (const [user, page] of pages.entries()) {
+    if (!page.ok) throw new Error(`read ${user} was refused: ${page.reason}`)
+    expect(page.entries.map((entry) => entry.data)).toEqual([user, user + users])
+    expect(page.more).toBe(false)
+  }
+  // A batch is two finds (positions, then entries) for up to 100 reads.
+  expect(finds).toBeGreaterThan(0)
+  expect(finds).toBeLessThan(users / 5)
+  await log.close?.()
+  await db.dropDatabase()
+  await client.close()
+})
+
+test('closing the log fails the filtered reads still waiting for a batch; the one in flight completes', async () => {
+  const db = await freshDb()
+  const log = await open({ db, collection: 'rt_log_close', readBatch: { inFlight: 1, reads: 1 } })
+  for (let i = 0; i < 3; i++) await log.append({ type: 'm', topic: 'a', data: i })
+  await eventually(() => seqOf(log.head()) === 3)
+  const filter = { topics: new Set(['a']) }
+  const reads = [0, 1, 2].map(() => log.read(origin(log), 10, filter))
+  await log.close?.()
+  const [first, ...rest] = await Promise.allSettled(reads)
+  expect(first?.status).toBe('fulfilled')
+  for (const read of rest) {
+    expect(read.status).toBe('rejected')
+    const reason = (read as PromiseRejectedResult).reason
+    expect(isRtError(reason) && reason.code).toBe('hub_closed')
+  }
 })

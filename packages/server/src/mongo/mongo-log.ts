@@ -3,7 +3,7 @@
  * every node that points at it.
  * @module
  */
-import type { Collection, Db, Filter, IndexDescription } from 'mongodb'
+import type { Collection, Db, IndexDescription } from 'mongodb'
 import {
   countOption,
   durationOption,
@@ -16,6 +16,7 @@ import {
 } from '../index.js'
 import { isDuplicateKey } from './errors.js'
 import { type MongoTimers, realTimers } from './timers.js'
+import { type TopicReadsOptions, topicReads } from './topic-reads.js'
 
 /** How long entries are kept for resume. */
 export interface MongoLogRetention {
@@ -50,6 +51,8 @@ export interface MongoLogOptions {
   onError?: (error: unknown) => void
   /** @internal Timers for tests. */
   timers?: MongoTimers
+  /** @internal How filtered reads are batched, for tests. */
+  readBatch?: TopicReadsOptions
 }
 
 /** An entry document. `data` is the event's JSON text, kept verbatim. */
@@ -185,6 +188,7 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
         .find({ _id: { $gt: head } })
         .sort({ _id: 1 })
         .limit(PAGE)
+        .batchSize(PAGE + 1)
         .toArray()
       let hole = false
       for (const doc of docs) {
@@ -268,22 +272,8 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
     })
   }
 
-  /** The entries of the filter's topics in `(after, end]`, through the topic index. */
-  async function readTopics(after: number, end: number, limit: number, filter: LogFilter): Promise<LogRead> {
-    if (after >= end) return { ok: true, entries: [], more: false }
-    // Retention removes the oldest first: the entry after the position is there, or evicted.
-    const next = await entries.findOne({ _id: after + 1 }, { projection: { _id: 1 } })
-    if (next === null) return { ok: false, reason: 'evicted' }
-    const query: Filter<EntryDocument> = { topic: { $in: [...filter.topics] }, _id: { $gt: after, $lte: end } }
-    query.$or = [{ to: { $exists: false } }]
-    if (filter.userId !== undefined) query.$or.push({ to: filter.userId })
-    const docs = await entries.find(query).sort({ _id: 1 }).limit(limit).toArray()
-    const last = docs.at(-1)
-    if (docs.length === limit && last !== undefined) {
-      return { ok: true, entries: docs.map(toEntry), more: last._id < end, cursor: idOf(last._id) }
-    }
-    return { ok: true, entries: docs.map(toEntry), more: false, cursor: idOf(end) }
-  }
+  /** The entries of the filter's topics in `(after, end]`, through the topic index, batched. */
+  const topics = topicReads(entries, toEntry, idOf, options.readBatch)
 
   async function trim(seq: number): Promise<void> {
     if (maxEntries === undefined || seq % trimEvery !== 0) return
@@ -351,13 +341,14 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
         await reach(after)
       }
       const end = head
-      if (filter !== undefined) return readTopics(after, end, limit, filter)
+      if (filter !== undefined) return topics.read(after, end, limit, filter)
       for (;;) {
         if (after >= end) return { ok: true, entries: [], more: false }
         const docs = await entries
           .find({ _id: { $gt: after, $lte: end } })
           .sort({ _id: 1 })
           .limit(limit)
+          .batchSize(limit + 1)
           .toArray()
         // Everything up to `end` was written (or skipped) before the tail passed it, so
         // a missing number was removed by retention.
@@ -402,6 +393,7 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
 
     async close() {
       closed = true
+      topics.close()
       for (const waiter of waiters) waiter.fail()
       if (timer !== null) {
         timers.clearTimeout(timer)

@@ -18,6 +18,12 @@
  * - Faults: `drop` closes the socket without running the command; `delayMs` runs it and replies
  *   late. A retried write (same `lsid` + `txnNumber`) gets the first execution's reply, so a write
  *   whose reply was lost is applied once, as with a real server.
+ * - Queries read ordered indexes as a server does: equality or `$in` on a key prefix, then a
+ *   range on the next field (one bound on a multikey field), a rooted `$or` clause by clause;
+ *   a find sorted in index order stops at its limit. Other queries test every document.
+ *   Dotted, partial, text and hashed indexes are kept for `listIndexes` but never read. Its
+ *   speed is a simulator's (an in-memory matcher, no query cache): timings against it say
+ *   what a client costs and how many round trips it makes, not what a server would answer in.
  * - TTL indexes expire documents every `ttlMonitorMs` (60 s, as mongod); cursors idle for
  *   `cursorTimeoutMs` are killed (43 on the next `getMore`). Transactions: their changes reach
  *   change streams at commit, with one cluster time, `lsid` and `txnNumber`; an abort undoes the

@@ -24,13 +24,17 @@ export const find: Handler = (ctx, { db, body }) => {
   const name = String(body.find)
   const ns = `${db}.${name}`
   const collection = ctx.store.get(db, name)
-  let docs = collection ? collection.match((body.filter as Document | undefined) ?? {}) : []
   const { $natural, ...sort } = (body.sort as Document | undefined) ?? {}
+  const skip = typeof body.skip === 'number' && body.skip > 0 ? body.skip : 0
+  const limit = typeof body.limit === 'number' ? Math.abs(body.limit) : 0
+  const filter = (body.filter as Document | undefined) ?? {}
+  // An index scan in the sort's order stops after `skip + limit` matches, as a server's does.
+  const selected = collection?.select(filter, $natural === undefined ? sort : {}, limit > 0 ? skip + limit : 0)
+  let docs = selected?.docs ?? []
   if ($natural === -1) docs = docs.reverse()
   const cursor = mingoFind(docs, {}, (body.projection as Document | undefined) ?? {})
-  if (Object.keys(sort).length > 0) cursor.sort(sort)
-  if (typeof body.skip === 'number' && body.skip > 0) cursor.skip(body.skip)
-  const limit = typeof body.limit === 'number' ? Math.abs(body.limit) : 0
+  if (Object.keys(sort).length > 0 && selected?.sorted !== true) cursor.sort(sort)
+  if (skip > 0) cursor.skip(skip)
   if (limit > 0) cursor.limit(limit)
   const results = cursor.all() as Document[]
   const single = body.singleBatch === true || (typeof body.limit === 'number' && body.limit < 0)

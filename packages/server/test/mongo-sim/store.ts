@@ -2,6 +2,7 @@ import { type Document, ObjectId, UUID } from 'bson'
 import { Query } from 'mingo'
 import type { ChangeLog } from './changelog.js'
 import { CommandError } from './errors.js'
+import { type IndexPlan, OrderedIndex } from './ordered-index.js'
 import type { UpdateDelta } from './update-description.js'
 import { getPath, keyOf } from './values.js'
 
@@ -19,10 +20,17 @@ export interface IndexSpec {
 const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' }
 const INDEX_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds'] as const
 
+/** What {@link Collection.select} found, and whether it is already in the order asked for. */
+export interface Selection {
+  readonly docs: Document[]
+  readonly sorted: boolean
+}
+
 /**
  * One collection: documents in natural (insertion) order keyed by `_id`, unique indexes enforced
  * with code 11000, and every write appended to the change log as a real server's oplog would.
  * Stored documents are never mutated: writes replace them, so cursors and log entries can share them.
+ * Queries read an ordered index where one bounds them (see `ordered-index.ts`), else every document.
  */
 export class Collection {
   readonly uuid = new UUID()
@@ -32,6 +40,15 @@ export class Collection {
   private readonly byId = new Map<string, Document>()
   private readonly indexList: IndexSpec[] = [ID_INDEX]
   private readonly uniqueKeys = new Map<string, Map<string, Document>>([['_id_', this.byId]])
+  /** Indexes queries can read, by name. */
+  private readonly ordered = new Map<string, OrderedIndex>([
+    ['_id_', new OrderedIndex('_id_', { _id: 1 }, false, true)],
+  ])
+  /** Each document's place in natural order (kept when it is replaced), by `_id` key. */
+  private readonly ordinals = new Map<string, number>()
+  private nextOrdinal = 0
+  /** Documents a query tested against its filter, as `explain` counts `totalDocsExamined`. */
+  docsExamined = 0
 
   constructor(
     db: string,
@@ -70,25 +87,83 @@ export class Collection {
     return this.byId.get(keyOf(id))
   }
 
-  /** Documents matching `filter`, using the `_id` map for `{ _id: value }` lookups. */
+  /** Documents matching `filter`, in natural order. */
   match(filter: Document = {}): Document[] {
+    return this.select(filter).docs
+  }
+
+  /**
+   * Documents matching `filter`: through the `_id` map for `{ _id: value }`, else through the
+   * index that bounds most key fields, else every document. In natural order, or in `sort`
+   * order when an index scan gives that order (then at most `limit` of them, 0: all).
+   */
+  select(filter: Document = {}, sort: Document = {}, limit = 0): Selection {
     const keys = Object.keys(filter)
-    if (keys.length === 0) return this.all()
-    const query = new Query(filter)
+    if (keys.length === 0) return { docs: this.all(), sorted: false }
     const id = filter._id
     if (id !== undefined && (id === null || typeof id !== 'object' || !isPlainObject(id))) {
+      const query = new Query(filter)
       const doc = this.byIdValue(id)
-      return doc && query.test(doc) ? [doc] : []
+      if (doc !== undefined) this.docsExamined++
+      return { docs: doc && query.test(doc) ? [doc] : [], sorted: true }
     }
-    return this.all().filter((doc) => query.test(doc))
+    const plan = this.plan(filter)
+    if (plan === undefined) {
+      // A rooted `$or` whose every clause an index bounds: the union of the clauses' scans.
+      const clauses = Array.isArray(filter.$or) ? (filter.$or as Document[]).map((c) => this.plan(c)) : []
+      if (clauses.length === 0 || clauses.some((c) => c === undefined)) {
+        const query = new Query(filter)
+        this.docsExamined += this.byId.size
+        return { docs: this.all().filter((doc) => query.test(doc)), sorted: false }
+      }
+      // A document matches when it matches a clause whose scan found it (and the rest of the
+      // filter): were it to match another clause, that clause's scan would find it too. So
+      // each clause is compiled with the rest, and the whole filter never is.
+      const { $or, ...rest } = filter
+      const found = new Map<Document, number>()
+      for (const [i, clause] of (clauses as IndexPlan[]).entries()) {
+        const branch = new Query({ $and: [rest, ($or as Document[])[i] as Document] })
+        for (const entry of clause.index.scan(clause)) {
+          if (found.has(entry.doc)) continue
+          this.docsExamined++
+          if (branch.test(entry.doc)) found.set(entry.doc, entry.ord)
+        }
+      }
+      const matched = [...found].sort((a, b) => a[1] - b[1])
+      return { docs: matched.map(([doc]) => doc), sorted: false }
+    }
+    const query = new Query(filter)
+    const order = Object.keys(sort).length === 0 ? undefined : plan.index.order(plan, sort)
+    const found: { doc: Document; ord: number }[] = []
+    for (const entry of plan.index.scan(plan, order === 'backward')) {
+      this.docsExamined++
+      if (!query.test(entry.doc)) continue
+      found.push(entry)
+      if (order !== undefined && found.length === limit) break
+    }
+    if (order === undefined) found.sort((a, b) => a.ord - b.ord)
+    return { docs: found.map((entry) => entry.doc), sorted: order !== undefined }
+  }
+
+  /** The index scan that bounds most key fields of `filter`, if any does. */
+  private plan(filter: Document): IndexPlan | undefined {
+    if (filter === null || typeof filter !== 'object') return undefined
+    let plan: IndexPlan | undefined
+    for (const index of this.ordered.values()) {
+      const candidate = index.plan(filter)
+      if (candidate !== undefined && candidate.fields > (plan?.fields ?? 0)) plan = candidate
+    }
+    return plan
   }
 
   insert(input: Document): Document {
     const doc = idFirst(input._id === undefined ? { _id: new ObjectId(), ...input } : input)
     this.claimKeys(doc, undefined)
+    this.place(doc)
     this.log.onAbort(() => {
       this.releaseKeys(doc)
       this.byId.delete(keyOf(doc._id))
+      this.unplace(doc, true)
     })
     this.log.append({
       kind: 'insert',
@@ -110,9 +185,13 @@ export class Collection {
       this.claimKeys(before, before)
       throw error
     }
+    this.unplace(before, false)
+    this.place(after)
     this.log.onAbort(() => {
       this.releaseKeys(after)
       this.claimKeys(before, after)
+      this.unplace(after, false)
+      this.place(before)
     })
     this.log.append({
       kind: delta ? 'update' : 'replace',
@@ -130,7 +209,11 @@ export class Collection {
   remove(doc: Document): void {
     this.releaseKeys(doc)
     this.byId.delete(keyOf(doc._id))
-    this.log.onAbort(() => this.claimKeys(doc, undefined))
+    this.unplace(doc, true)
+    this.log.onAbort(() => {
+      this.claimKeys(doc, undefined)
+      this.place(doc)
+    })
     this.log.append({
       kind: 'delete',
       ns: { db: this.db, coll: this.name },
@@ -166,6 +249,11 @@ export class Collection {
       this.uniqueKeys.set(spec.name, keys)
     }
     this.indexList.push(spec)
+    if (OrderedIndex.supports(spec)) {
+      const index = new OrderedIndex(spec.name, spec.key, spec.sparse === true, spec.unique === true)
+      for (const doc of this.byId.values()) index.add(doc, this.ordinals.get(keyOf(doc._id)) as number)
+      this.ordered.set(spec.name, index)
+    }
     return true
   }
 
@@ -175,7 +263,28 @@ export class Collection {
     if (at < 0) return false
     this.indexList.splice(at, 1)
     this.uniqueKeys.delete(name)
+    this.ordered.delete(name)
     return true
+  }
+
+  /** Adds a stored document to the ordered indexes, at its place in natural order (a new one last). */
+  private place(doc: Document): void {
+    const id = keyOf(doc._id)
+    let ord = this.ordinals.get(id)
+    if (ord === undefined) {
+      ord = this.nextOrdinal++
+      this.ordinals.set(id, ord)
+    }
+    for (const index of this.ordered.values()) index.add(doc, ord)
+  }
+
+  /** Takes a stored document out of the ordered indexes; `forget`: it leaves the collection. */
+  private unplace(doc: Document, forget: boolean): void {
+    const id = keyOf(doc._id)
+    const ord = this.ordinals.get(id)
+    if (ord === undefined) return
+    for (const index of this.ordered.values()) index.delete(doc, ord)
+    if (forget) this.ordinals.delete(id)
   }
 
   /** Deletes documents past their TTL index expiry (the TTL monitor of a real server). */
