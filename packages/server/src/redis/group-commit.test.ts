@@ -13,15 +13,24 @@ afterEach(async () => {
 
 type Client = Awaited<ReturnType<typeof redisClient>>
 
-/** A real client whose append script calls are counted (the append script declares 6+ keys). */
+/** A real client whose append script calls that ran are counted (the append script declares 6+ keys). */
 function counting(client: Client) {
   const appends: string[][] = []
   const wrapped = new Proxy(client, {
     get(target, prop) {
       if (prop === 'sendCommand') {
         return (args: readonly string[], options?: { abortSignal?: AbortSignal }) => {
-          if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && Number(args[2]) >= 6) appends.push([...args])
-          return target.sendCommand(args as string[], options)
+          const sent = target.sendCommand(args as string[], options)
+          if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && Number(args[2]) >= 6) {
+            const call = [...args]
+            appends.push(call)
+            // Not run (the script was not loaded yet): the EVAL that follows is the call.
+            sent.catch((error: unknown) => {
+              if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+                appends.splice(appends.indexOf(call), 1)
+            })
+          }
+          return sent
         }
       }
       const value = Reflect.get(target, prop, target)
@@ -44,7 +53,7 @@ async function setup() {
     plain.destroy()
     await dropKeys(stream)
   })
-  return { stream, log, appends, plain }
+  return { stream, log, appends, plain, own }
 }
 
 const seqOf = (entry: LogEntry) => Number(entry.id.slice(entry.id.lastIndexOf('-') + 1))
@@ -177,6 +186,39 @@ describe('redisLog group commit', () => {
       ['b', 2],
       ['c', 3],
       ['d', 4],
+    ])
+  })
+
+  test('a connection dropped with a group in flight fails each of its callers; Redis applied none of it', async () => {
+    const { log, appends, plain, own, stream } = await setup()
+    const id = String(await own.sendCommand(['CLIENT', 'ID']))
+    // Writes wait in Redis, so the group is received but not run when its connection is cut.
+    await plain.sendCommand(['CLIENT', 'PAUSE', '5000', 'WRITE'])
+    let results: PromiseSettledResult<LogEntry>[]
+    try {
+      const pending = together(log, [event('a'), event('b', { key: 'k' }), event('c')])
+      for (let polls = 0; ; polls++) {
+        const info = String(await plain.sendCommand(['CLIENT', 'LIST', 'ID', id]))
+        if (/ flags=\w*b/.test(info) && appends.length === 1) break
+        if (polls > 10_000) throw new Error(`the group never reached Redis: ${info}`)
+      }
+      await plain.sendCommand(['CLIENT', 'KILL', 'ID', id])
+      results = await pending
+    } finally {
+      await plain.sendCommand(['CLIENT', 'UNPAUSE'])
+    }
+    for (const r of results) {
+      expect(r.status).toBe('rejected')
+      const reason = (r as PromiseRejectedResult).reason
+      expect(isRtError(reason) && reason.code).toBe('unavailable')
+    }
+    expect(await plain.sendCommand(['XLEN', stream])).toBe(0)
+    // Once reconnected, the same appends go through, once.
+    const retried = values(await together(log, [event('a'), event('b', { key: 'k' }), event('b', { key: 'k' })]))
+    expect(retried.map((e) => [e.data, seqOf(e)])).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['b', 2],
     ])
   })
 
