@@ -16,8 +16,11 @@ type Client = Awaited<ReturnType<typeof redisClient>>
 /** A real client whose append script calls that ran are counted (the append script declares 6+ keys). */
 function counting(client: Client) {
   const appends: string[][] = []
+  /** Set to make the log see Redis as not ready (the connection itself stays up). */
+  const state = { down: false }
   const wrapped = new Proxy(client, {
     get(target, prop) {
+      if (prop === 'isReady' && state.down) return false
       if (prop === 'sendCommand') {
         return (args: readonly string[], options?: { abortSignal?: AbortSignal }) => {
           const sent = target.sendCommand(args as string[], options)
@@ -37,7 +40,7 @@ function counting(client: Client) {
       return typeof value === 'function' ? value.bind(target) : value
     },
   }) as unknown as RedisLike
-  return { wrapped, appends }
+  return { wrapped, appends, state }
 }
 
 /** A log on a fresh stream over a counted client, and a plain client to look at Redis. */
@@ -45,7 +48,7 @@ async function setup() {
   const stream = testPrefix('group')
   const own = await redisClient()
   const plain = await redisClient()
-  const { wrapped, appends } = counting(own)
+  const { wrapped, appends, state } = counting(own)
   const log = await redisLog({ client: wrapped, stream })
   cleanups.push(async () => {
     await log.close?.()
@@ -53,7 +56,7 @@ async function setup() {
     plain.destroy()
     await dropKeys(stream)
   })
-  return { stream, log, appends, plain, own }
+  return { stream, log, appends, plain, own, state }
 }
 
 const seqOf = (entry: LogEntry) => Number(entry.id.slice(entry.id.lastIndexOf('-') + 1))
@@ -220,6 +223,21 @@ describe('redisLog group commit', () => {
       ['b', 2],
       ['b', 2],
     ])
+  })
+
+  test('an append made while Redis is not ready goes alone, after the group queued before it', async () => {
+    const { log, appends, state } = await setup()
+    const queued = [log.append(event('a')), log.append(event('b'))]
+    state.down = true
+    const alone = log.append(event('c'))
+    state.down = false
+    const entries = await Promise.all([...queued, alone])
+    expect(entries.map((e) => [e.data, seqOf(e)])).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ])
+    expect(appends).toHaveLength(2)
   })
 
   test('appends while a group is in flight go as the next group', async () => {
