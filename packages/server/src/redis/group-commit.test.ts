@@ -4,7 +4,7 @@ import { dropKeys, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log, LogAppend, LogEntry } from '../core/log.js'
 import type { RedisLike } from './client.js'
-import { redisLog } from './stream-log.js'
+import { type RedisLogOptions, redisLog } from './stream-log.js'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -44,12 +44,12 @@ function counting(client: Client) {
 }
 
 /** A log on a fresh stream over a counted client, and a plain client to look at Redis. */
-async function setup() {
+async function setup(options: RedisLogOptions = {}) {
   const stream = testPrefix('group')
   const own = await redisClient()
   const plain = await redisClient()
   const { wrapped, appends, state } = counting(own)
-  const log = await redisLog({ client: wrapped, stream })
+  const log = await redisLog({ client: wrapped, stream }, options)
   cleanups.push(async () => {
     await log.close?.()
     own.destroy()
@@ -98,6 +98,47 @@ describe('redisLog group commit', () => {
     // What listeners are told matches what the callers got.
     await seen.until(() => seen.told.length === 40)
     expect(seen.told.map((e) => [e.id, e.data])).toEqual(entries.map((e) => [e.id, e.data]))
+  })
+
+  test('groups leave Redis as the same appends one at a time do: ids, duplicates, trimming, copies, keys', async () => {
+    // Keys repeat, some after their first entry was trimmed; topics come and go.
+    const inputs = Array.from({ length: 400 }, (_, i) =>
+      event(i, { topic: `t${(i * 7) % 5}`, ...(i % 3 === 0 ? { key: `k${(i * 11) % 90}` } : {}) }),
+    )
+    const grouped = await setup({ maxLen: 60 })
+    const single = await setup({ maxLen: 60 })
+    const together_ = values(await together(grouped.log, inputs))
+    const oneByOne: LogEntry[] = []
+    for (const input of inputs) oneByOne.push(await single.log.append(input))
+    expect(grouped.appends.length).toBeLessThan(10)
+    expect(single.appends).toHaveLength(400)
+    const outcome = (entries: LogEntry[]) => entries.map((e) => [e.data, seqOf(e)])
+    expect(outcome(together_)).toEqual(outcome(oneByOne))
+    /** What the log keeps in Redis, with ids reduced to their seq (the clocks differ). */
+    async function state({ plain, stream }: Awaited<ReturnType<typeof setup>>) {
+      const seqs = async (key: string) =>
+        ((await plain.sendCommand(['XRANGE', key, '-', '+'])) as [string, string[]][]).map(([id, fields]) => [
+          id.slice(id.indexOf('-') + 1),
+          fields,
+        ])
+      const keys = (await plain.sendCommand(['HGETALL', `${stream}:keys`])) as unknown
+      const pairs = Array.isArray(keys) ? keys : Object.entries(keys as object).flat()
+      const byKey = new Map<string, string>()
+      for (let i = 0; i + 1 < pairs.length; i += 2)
+        byKey.set(String(pairs[i]), String(pairs[i + 1]).split('-')[1] as string)
+      const topics = (await plain.sendCommand(['ZRANGE', `${stream}:topics`, '0', '-1', 'WITHSCORES'])) as unknown[]
+      return {
+        stream: await seqs(stream),
+        copies: await Promise.all([0, 1, 2, 3, 4].map((t) => seqs(`${stream}:s:t${t}`))),
+        keys: [...byKey].sort(),
+        keyseq: await plain.sendCommand(['ZRANGE', `${stream}:keyseq`, '0', '-1', 'WITHSCORES']),
+        topics: topics.flat(),
+        seq: await plain.sendCommand(['HGET', `${stream}:meta`, 'seq']),
+      }
+    }
+    const [a, b] = [await state(grouped), await state(single)]
+    expect(a.stream.length).toBeLessThan(400)
+    expect(a).toEqual(b)
   })
 
   test('a duplicate key inside one group, and across groups, returns the first entry', async () => {
