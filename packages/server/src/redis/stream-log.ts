@@ -307,6 +307,11 @@ function xreadEntries(reply: unknown): RawEntry[] {
  * same id, into a stream per topic, so a filtered read is one `XRANGE` per topic and costs
  * what that reader may see, not the whole stream. (Retained entries are stored twice.)
  *
+ * Appends commit in groups: those made in the same tick, or while the previous group is on
+ * its way, go to Redis as one script call (up to 128 entries and 1 MiB), each appended as it
+ * would be alone and each resolving or failing on its own. A group is applied whole or not
+ * at all. While Redis is not ready, appends wait one by one (`maxPending`, `publishTimeoutMs`).
+ *
  * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
  * `<stream>:meta`, `<stream>:keys`, `<stream>:keyseq`, `<stream>:topics` and one
  * `<stream>:s:<topic>` per topic. Code from before these topic streams kept a sorted set
