@@ -47,11 +47,21 @@ console.log(
 
 let closing = false
 async function shutdown(signal: string): Promise<void> {
+  // npm forwards the signal the terminal (or a process-group kill) already sent: once is enough.
   if (closing) return
   closing = true
   console.log(`${signal}: closing`)
-  await Promise.all([chat.close(), social.close(), notifications.close()])
+  const open = new Set(['chat', 'social', 'notifications'])
+  const closed = (name: string) => () => void open.delete(name)
+  // Says what is still closing, so a shutdown that hangs names the example that holds it.
+  const watchdog = setTimeout(() => console.log(`still closing: ${[...open].join(', ')}`), 5_000)
+  await Promise.all([
+    chat.close().then(closed('chat')),
+    social.close().then(closed('social')),
+    notifications.close().then(closed('notifications')),
+  ])
+  clearTimeout(watchdog)
   console.log('closed')
 }
-process.once('SIGINT', () => void shutdown('SIGINT'))
-process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
