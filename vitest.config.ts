@@ -10,6 +10,8 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'e2e/**/*.test.ts',
     ],
+    // The Next.js example's build runs before the tests, not beside them.
+    globalSetup: ['e2e/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Tests open real sockets and browsers; two workers fit the two cores.
