@@ -167,6 +167,28 @@ describe('long-poll answers that come back at once', () => {
     expect(server.requests).toHaveLength(1)
   })
 
+  test('an answer of a hundred events (a page of a catch-up) is followed at once', async () => {
+    let n = 0
+    const server = await hostile((_req, res) => {
+      const events = Array.from({ length: n < 2 ? 100 : 1 }, (_, i) => {
+        const id = `0-${n * 100 + i + 1}`
+        return { id, type: 'm', topic: 't', ts: 0, data: id }
+      })
+      n++
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ events, lastEventId: events.at(-1)?.id, reset: false }))
+    })
+    const { client, clock } = start(server.url, { transport: 'poll', random: () => 0 })
+    let got = 0
+    client.on('m', () => got++)
+    // Two full pages go back to back; the third, short answer waits for the floor.
+    await vi.waitFor(() => expect(got).toBe(201))
+    expect(server.requests).toHaveLength(3)
+    expect(clock.now).toBe(0)
+    expect(await scheduledDelay(clock)).toBe(250)
+    expect(server.requests).toHaveLength(3)
+  })
+
   test('a poll the server held past the floor is followed at once', async () => {
     let held: ServerResponse | undefined
     const server = await hostile((_req, res, n) => {

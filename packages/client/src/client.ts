@@ -50,6 +50,8 @@ export const resolveUrls = (url: string | URL | readonly (string | URL)[]): URL[
 
 /** State listeners are kept beside the events' under a wire-like name no event can use. */
 const STATE = 'rt.state'
+/** A long-poll answer this full is a page of a catch-up: the next poll goes at once. */
+const CATCH_UP = 100
 
 /** `reset` and `presence` are stored under their wire names, which no application event can use. */
 const keyOf = (type: string) => (type === 'reset' || type === 'presence' ? `rt.${type}` : type)
@@ -270,7 +272,7 @@ export function createClient<Events extends EventMap = EventMap>(
           cursor.move(answer.lastEventId)
           save()
           timers.clearTimeout(timer)
-          await paced
+          if (answer.events.length < CATCH_UP) await paced
           // SSE is due again, or `reconnect`, `update` or `close` cut the wait: a new attempt.
           if (mode !== 'poll' || ac.signal.aborted) return { opened: open, restart: true }
           continue

@@ -166,9 +166,9 @@ export interface ClientOptions<Events extends EventMap = EventMap> {
   pollTimeoutMs?: number | undefined
   /**
    * Shortest time between the starts of two long-poll requests in a row, jittered up to
-   * twice as long: a server that answers at once (with events or not) is polled at that
-   * pace instead of back to back. A poll the server held longer is followed at once.
-   * `0` turns the floor off.
+   * twice as long: a server that answers at once (with few events or none) is polled at
+   * that pace instead of back to back. A poll the server held longer, or an answer of 100
+   * events or more (a page of a catch-up), is followed at once. `0` turns the floor off.
    * @default 250
    */
   minPollMs?: number | undefined
