@@ -4,86 +4,19 @@
  * port, and log in as its users in Chromium. The first start of a checkout builds the app
  * (about 25 s on two cores); later starts reuse the build until a source changes.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import { type ExampleOptions, type ExampleProcess, startExampleProcess } from './example-process.js'
 
-const root = join(import.meta.dirname, '..', '..')
+export { logIn } from './example-process.js'
 
-export interface NotificationsProcess {
-  readonly origin: string
-  readonly port: number
-  /** Everything it printed. */
-  output(): string
-  /** Resolves with the exit code once it exited. */
-  readonly exited: Promise<number | null>
-  /** SIGTERM, and waits for the process to exit. */
-  stop(): Promise<void>
-}
+export type NotificationsProcess = ExampleProcess
 
-export async function startNotificationsProcess(
-  options: { port?: number; env?: Record<string, string> } = {},
-): Promise<NotificationsProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@rt/source', 'examples/notifications/server/main.ts'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        NEXT_TELEMETRY_DISABLED: '1',
-        HOST: '127.0.0.1',
-        PORT: String(options.port ?? 0),
-        STRICT_PORT: options.port === undefined ? '0' : '1',
-        NOTIFICATIONS_HEARTBEAT_MS: '1000',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8')
-  }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`notifications did not start within 150 s:\n${output}`)), 150_000)
-    const check = () => {
-      const found = output.match(/notifications \(\w+\): http:\/\/localhost:(\d+)/)
-      if (found === null) return
-      clearTimeout(timer)
-      resolve(Number(found[1]))
-    }
-    child.stdout?.on('data', check)
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`notifications exited before it listened:\n${output}`))
-    })
+export function startNotificationsProcess(options: ExampleOptions = {}): Promise<NotificationsProcess> {
+  return startExampleProcess('notifications', {
+    ...options,
+    env: { NEXT_TELEMETRY_DISABLED: '1', NOTIFICATIONS_HEARTBEAT_MS: '1000', ...options.env },
+    listening: /notifications \(\w+\): http:\/\/localhost:(\d+)/,
+    startMs: 150_000,
   })
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    output: () => output,
-    exited,
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
-}
-
-/** Logs in as `userId` through the login form, in a new page of `context`. */
-export async function logIn(context: BrowserContext, origin: string, userId: string): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(origin)
-  await page.click(`[data-login="${userId}"]`, { timeout: 30_000 })
-  await page.waitForSelector(`[data-me="${userId}"]`, { timeout: 30_000, state: 'attached' })
-  return page
 }
 
 /** The session cookie of `userId` (the dev login), for requests made by the test itself. */

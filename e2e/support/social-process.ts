@@ -2,77 +2,15 @@
  * The social example as its own process (`examples/social/server/main.ts`), and helpers to
  * sign in as its users in Chromium or over plain HTTP.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
+import { type ExampleOptions, type ExampleProcess, startExampleProcess } from './example-process.js'
 
-const root = join(import.meta.dirname, '..', '..')
+export { logIn } from './example-process.js'
 
-export interface SocialProcess {
-  readonly origin: string
-  /** Everything it printed. */
-  output(): string
-  /** SIGTERM, and waits for the process to exit. */
-  stop(): Promise<void>
-}
+export type SocialProcess = ExampleProcess
 
-export async function startSocialProcess(options: { env?: Record<string, string> } = {}): Promise<SocialProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@rt/source', 'examples/social/server/main.ts'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        SOCIAL_HEARTBEAT_MS: '1000',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8')
-  }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  const exited = once(child, 'exit')
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`social did not start within 90 s:\n${output}`)), 90_000)
-    const check = () => {
-      const found = output.match(/http:\/\/localhost:(\d+)/)
-      if (found === null) return
-      clearTimeout(timer)
-      resolve(Number(found[1]))
-    }
-    child.stdout?.on('data', check)
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`social exited before it listened:\n${output}`))
-    })
-  })
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
-}
-
-/** Opens the app in a new page of `context` and logs in as `userId` (a seeded user). */
-export async function logIn(context: BrowserContext, origin: string, userId: string): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(origin)
-  await page.click(`[data-login="${userId}"]`, { timeout: 30_000 })
-  await page.waitForSelector(`[data-me="${userId}"]`, { state: 'attached', timeout: 30_000 })
-  return page
+export function startSocialProcess(options: ExampleOptions = {}): Promise<SocialProcess> {
+  return startExampleProcess('social', { ...options, env: { SOCIAL_HEARTBEAT_MS: '1000', ...options.env } })
 }
 
 /** Logs in over HTTP; resolves to the session cookie. */
