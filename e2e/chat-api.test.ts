@@ -306,3 +306,20 @@ describe('membership and group events', () => {
     expect(raw.status).toBe(400)
   })
 })
+
+test('the dev login creates accounts up to its cap, then refuses new names with 403 (known ones still log in)', async () => {
+  // Five seeded users: room for one new name.
+  const capped = await startChatServer({ maxUsers: 6 })
+  try {
+    const attempt = (name: string) => capped.call<{ error?: { message: string } }>(null, 'POST', '/api/login', { name })
+    expect((await attempt('Frank')).status).toBe(200)
+    const refused = await attempt('Grace')
+    expect(refused.status).toBe(403)
+    expect(refused.body.error?.message).toBe('this demo holds at most 6 users: log in as one of them')
+    expect((await attempt('Frank')).status).toBe(200)
+    expect((await attempt('Alice')).status).toBe(200)
+    expect((await capped.chat.service.users()).length).toBe(6)
+  } finally {
+    await capped.close()
+  }
+})

@@ -28,6 +28,8 @@ beforeEach(async () => {
     repos: store.repos,
     mode: 'memory',
     secret: 'test-secret-of-sixteen-chars',
+    // Six seeded users: room for two new names.
+    maxUsers: 8,
     onError: (error) => errors.push(error),
     source: (mapper) =>
       memoryChangeSource({ name: 'social', changes: store.changes, position, map: (c) => eventsOf(c, mapper) }),
@@ -157,6 +159,25 @@ describe('authorization', () => {
 })
 
 describe('bad input', () => {
+  test('the dev login creates accounts up to its cap, then refuses new names with 403 (known ones still log in)', async () => {
+    const attempt = (name: string) =>
+      fetch(`${origin}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      })
+    expect((await attempt('Zoe')).status).toBe(200)
+    expect((await attempt('Yan')).status).toBe(200)
+    const refused = await attempt('Xia')
+    expect(refused.status).toBe(403)
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      'this demo holds at most 8 users: log in as one of them',
+    )
+    expect((await attempt('Zoe')).status).toBe(200)
+    expect((await attempt('ana')).status).toBe(200)
+    expect((await social.service.users()).length).toBe(8)
+  })
+
   test('400 with a message that says what is wrong', async () => {
     const cases: [string, string, unknown, string][] = [
       ['POST', '/api/posts', { text: '   ' }, 'text must be 1 to 500 characters'],

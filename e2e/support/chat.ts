@@ -34,7 +34,7 @@ export interface ChatServer {
 }
 
 /** Starts the chat on the in-memory store with the seed data, on a free loopback port. */
-export async function startChatServer(options: { heartbeatMs?: number } = {}): Promise<ChatServer> {
+export async function startChatServer(options: { heartbeatMs?: number; maxUsers?: number } = {}): Promise<ChatServer> {
   const errors: unknown[] = []
   const repos = memoryRepositories()
   await seed(createChatService(repos))
@@ -42,6 +42,7 @@ export async function startChatServer(options: { heartbeatMs?: number } = {}): P
     repos,
     secret: 'test-secret-of-sixteen-chars',
     heartbeatMs: options.heartbeatMs,
+    maxUsers: options.maxUsers,
     onError: (error) => errors.push(error),
   })
   const stopPublishing = publishChanges(repos, chat.hub, (error) => errors.push(error))

@@ -34,6 +34,8 @@ export interface ChatAppOptions {
   readonly log?: Log
   /** Heartbeat of the streams, in ms. @default 15_000 */
   readonly heartbeatMs?: number
+  /** Accounts the dev login creates at most. @default 1_000 */
+  readonly maxUsers?: number
   readonly onError?: (error: unknown) => void
 }
 
@@ -52,7 +54,7 @@ const TYPING_EVERY_MS = 1_000
 export function createChatApp(options: ChatAppOptions): ChatApp {
   const { repos, secret } = options
   const onError = options.onError ?? ((error: unknown) => console.error(error))
-  const service = createChatService(repos)
+  const service = createChatService(repos, { maxUsers: options.maxUsers })
   const log = options.log ?? memoryLog({ capacity: 10_000 })
 
   const session = (cookie: string | null | undefined): Session | null => readSession(cookie, secret)

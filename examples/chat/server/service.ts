@@ -29,6 +29,8 @@ export const LIMITS = {
   userName: 40,
   membersPerGroup: 256,
   pageSize: 100,
+  /** Accounts the dev login creates at most: a name nobody has past it is refused. */
+  users: 1_000,
 } as const
 
 export interface ChatService {
@@ -65,7 +67,14 @@ export interface ChatService {
   deleteNotification(actor: string, id: string): Promise<void>
 }
 
-export function createChatService(repos: Repositories, now: () => number = Date.now): ChatService {
+export interface ChatServiceOptions {
+  readonly now?: () => number
+  /** @default LIMITS.users */
+  readonly maxUsers?: number
+}
+
+export function createChatService(repos: Repositories, options: ChatServiceOptions = {}): ChatService {
+  const { now = Date.now, maxUsers = LIMITS.users } = options
   async function liveGroup(groupId: string): Promise<Group> {
     const group = await repos.groups.get(groupId)
     if (group === null || group.deletedAt !== undefined) throw new ChatError('not_found', 'no such group')
@@ -123,7 +132,12 @@ export function createChatService(repos: Repositories, now: () => number = Date.
     async login(name) {
       const clean = text(name, 'name', 1, LIMITS.userName)
       const id = slug(clean)
-      return repos.users.upsert({ id, name: (await repos.users.get(id))?.name ?? clean })
+      const known = await repos.users.get(id)
+      // The dev login makes an account per new name: bounded, so a script cannot grow the store.
+      if (known === null && (await repos.users.list()).length >= maxUsers) {
+        throw new ChatError('forbidden', `this demo holds at most ${maxUsers} users: log in as one of them`)
+      }
+      return repos.users.upsert({ id, name: known?.name ?? clean })
     },
 
     async ensureUser(id, name) {

@@ -42,6 +42,8 @@ export interface SocialAppOptions {
   readonly log?: Log
   /** Heartbeat of the streams, in ms. @default 15_000 */
   readonly heartbeatMs?: number
+  /** Accounts the dev login creates at most. @default 1_000 */
+  readonly maxUsers?: number
   readonly onError?: (error: unknown) => void
 }
 
@@ -65,7 +67,7 @@ export const SOURCE_NAME = 'social'
 export function createSocialApp(options: SocialAppOptions): SocialApp {
   const { repos, secret } = options
   const onError = options.onError ?? ((error: unknown) => console.error(error))
-  const service = createSocialService(repos)
+  const service = createSocialService(repos, { maxUsers: options.maxUsers })
   const profiles = profileLoader((ids) => repos.users.many(ids))
 
   const hub = createHub<SocialEvents, SocialIdentity>({

@@ -18,6 +18,8 @@ export const LIMITS = {
   userName: 40,
   feed: 30,
   broadcast: 200,
+  /** Accounts the dev login creates at most: a name nobody has past it is refused. */
+  users: 1_000,
 } as const
 
 export interface PersonView {
@@ -60,7 +62,14 @@ function pollOf(value: unknown): Poll | undefined {
   }
 }
 
-export function createSocialService(repos: Repositories, now: () => number = Date.now): SocialService {
+export interface SocialServiceOptions {
+  readonly now?: () => number
+  /** @default LIMITS.users */
+  readonly maxUsers?: number
+}
+
+export function createSocialService(repos: Repositories, options: SocialServiceOptions = {}): SocialService {
+  const { now = Date.now, maxUsers = LIMITS.users } = options
   async function visible(reader: string, postId: string): Promise<Post> {
     const post = await repos.posts.get(postId)
     const allowed = post !== null && (post.authorId === reader || (await repos.follows.follows(reader, post.authorId)))
@@ -106,8 +115,13 @@ export function createSocialService(repos: Repositories, now: () => number = Dat
       const display = text(name, 'name', 1, LIMITS.userName)
       // A seeded user by name or by id, else a new one.
       const lower = display.toLowerCase()
-      const known = (await repos.users.list()).find((p) => p.name.toLowerCase() === lower || p.id === lower)
+      const everyone = await repos.users.list()
+      const known = everyone.find((p) => p.name.toLowerCase() === lower || p.id === lower)
       if (known !== undefined) return known
+      // The dev login makes an account per new name: bounded, so a script cannot grow the store.
+      if (everyone.length >= maxUsers) {
+        throw new SocialError('forbidden', `this demo holds at most ${maxUsers} users: log in as one of them`)
+      }
       const id = slug(display)
       return repos.users.upsert({ id, name: display, handle: id.replace(/-/g, ''), bio: '', admin: false })
     },
