@@ -13,6 +13,7 @@ import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-s
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
 import { memoryLog } from '../core/memory-log.js'
+import type { RedisLike } from './client.js'
 import { type RedisLogOptions, redisLog } from './stream-log.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -380,5 +381,92 @@ describe('redisLog', () => {
     } finally {
       redis.destroy()
     }
+  })
+})
+
+describe('a read that starts while this node is behind the stream', () => {
+  /**
+   * A real client whose next filtered-read script call (12 arguments: EVALSHA, sha, 3,
+   * stream, meta, one topic, 6 values) waits until `release`, so the tail can move on while
+   * the read is in flight.
+   */
+  function gated(client: Awaited<ReturnType<typeof redisClient>>) {
+    let gate: Promise<void> | undefined
+    let open = () => {}
+    let onHeld = () => {}
+    const wrapped = new Proxy(client, {
+      get(target, prop) {
+        if (prop === 'sendCommand') {
+          return async (args: readonly string[], options?: { abortSignal?: AbortSignal }) => {
+            if (gate !== undefined && args.length === 12 && (args[0] === 'EVALSHA' || args[0] === 'EVAL')) {
+              const wait = gate
+              gate = undefined
+              onHeld()
+              await wait
+            }
+            return target.sendCommand(args as string[], options)
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as unknown as RedisLike
+    return {
+      wrapped,
+      /** Holds the next read; resolves once one is held. */
+      hold(): Promise<void> {
+        gate = new Promise((resolve) => {
+          open = resolve
+        })
+        return new Promise((resolve) => {
+          onHeld = resolve
+        })
+      },
+      release: () => open(),
+    }
+  }
+
+  test('never answers a cursor behind the position: it fails with unavailable and the client retries', async () => {
+    const stream = freshStream()
+    const own = await redisClient()
+    const admin = await redisClient()
+    cleanups.push(async () => {
+      own.destroy()
+      admin.destroy()
+    })
+    const reads = gated(own)
+    const log = await redisLog({ client: reads.wrapped, stream }, { cache: 1, catchUpMs: 1 })
+    cleanups.push(async () => log.close?.())
+    const writer = await open(stream)
+    await fill(log, 3)
+    let reached = 0
+    for (let attempt = 0; attempt < 10 && reached === 0; attempt++) {
+      // Cut this node's tail: it waits before reading again, and the writer appends meanwhile.
+      const list = String(await admin.sendCommand(['CLIENT', 'LIST']))
+      const tail = list
+        .split('\n')
+        .find((line) => line.includes('cmd=xread'))
+        ?.match(/id=(\d+)/)?.[1]
+      if (tail === undefined) continue
+      await admin.sendCommand(['CLIENT', 'KILL', 'ID', tail])
+      const newest = await writer.append({ type: 'm', topic: 't', data: 'newest' })
+      const held = reads.hold()
+      const reading = log.read(newest.id, 10, { topics: new Set(['t']) })
+      await Promise.race([held, reading])
+      const behind = log.head() !== newest.id
+      // The tail catches up while the read is in flight.
+      await expect.poll(() => log.head(), { timeout: 10_000 }).toBe(newest.id)
+      reads.release()
+      const page = await reading.then(
+        (read) => read,
+        (error: unknown) => error,
+      )
+      if (!behind) continue
+      reached++
+      // A page whose cursor lies before the position would hand the client old entries again.
+      expect(isRtError(page) && page.code).toBe('unavailable')
+    }
+    // Not vacuous: the read started behind the stream at least once.
+    expect(reached).toBeGreaterThan(0)
   })
 })

@@ -632,9 +632,18 @@ export async function redisLog(
           return { ok: true, entries, more, cursor: ring.get(last)?.id ?? afterId }
         }
       }
+      // As the read starts: a read is bounded by what listeners were told, so one begun
+      // behind the position would answer a cursor behind it (old entries sent again).
+      const behind = after.seq > ring.last
+      const at = epoch
       const page = filter === undefined ? await readStored(after, limit) : await readTopics(after, limit, filter)
-      // Valid, but this node's tail is stuck behind it: let the client retry.
-      if (page.ok && after.seq > ring.last) throw unavailable(who, undefined, 'this node is behind the stream')
+      // The tail restarted on a new epoch meanwhile (Redis lost the stream): the page's ids
+      // and cursor belong to neither epoch for sure, and the position is now unknown.
+      if (epoch !== at) return { ok: false, reason: 'unknown' }
+      // Valid, but this node's tail was behind it: let the client retry.
+      if (page.ok && (behind || after.seq > ring.last)) {
+        throw unavailable(who, undefined, 'this node is behind the stream')
+      }
       return page
     },
 
