@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { watch } from '../../test/log-support.js'
-import { dropKeys, ownRedisServer, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
+import { dropKeys, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log, LogAppend, LogEntry } from '../core/log.js'
 import type { RedisLike } from './client.js'
@@ -44,17 +44,17 @@ function counting(client: Client) {
 }
 
 /** A log on a fresh stream over a counted client, and a plain client to look at Redis. */
-async function setup(options: RedisLogOptions = {}, url = REDIS_URL) {
+async function setup(options: RedisLogOptions = {}) {
   const stream = testPrefix('group')
-  const own = await redisClient(url)
-  const plain = await redisClient(url)
+  const own = await redisClient()
+  const plain = await redisClient()
   const { wrapped, appends, state } = counting(own)
   const log = await redisLog({ client: wrapped, stream }, options)
   cleanups.push(async () => {
     await log.close?.()
     own.destroy()
     plain.destroy()
-    await dropKeys(stream, url)
+    await dropKeys(stream)
   })
   return { stream, log, appends, plain, own, state }
 }
@@ -234,10 +234,7 @@ describe('redisLog group commit', () => {
   })
 
   test('a connection dropped with a group in flight fails each of its callers; Redis applied none of it', async () => {
-    // Its own redis-server: CLIENT PAUSE would stall every other test file's writes.
-    const server = await ownRedisServer()
-    cleanups.push(() => server.stop())
-    const { log, appends, plain, own, stream } = await setup({}, server.url)
+    const { log, appends, plain, own, stream } = await setup()
     const id = String(await own.sendCommand(['CLIENT', 'ID']))
     // Writes wait in Redis, so the group is received but not run when its connection is cut.
     await plain.sendCommand(['CLIENT', 'PAUSE', '5000', 'WRITE'])
