@@ -7,10 +7,10 @@
  * support/screenshots.ts).
  */
 import { MongoClient } from 'mongodb'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { type MongoSim, startMongoSim } from '../packages/server/test/mongo-sim/index.js'
-import { CHROMIUM_PATH } from './support/browser.js'
+import { type Chromium, launchChromium } from './support/browser.js'
 import {
   type ChatProcess,
   logIn,
@@ -25,20 +25,16 @@ import { saveScreenshot } from './support/screenshots.js'
 const WAIT = { timeout: 20_000 }
 const COFFEE = 'coffee-run'
 
-let browser: Browser
+let chromium: Chromium
 const cleanups: (() => Promise<unknown>)[] = []
 beforeAll(async () => {
-  const { chromium } = await import('playwright-core')
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  })
+  chromium = await launchChromium()
 }, 60_000)
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {})
 })
 afterAll(async () => {
-  await browser?.close()
+  await chromium?.close()
 })
 
 async function chatServer(options: Parameters<typeof startChatProcess>[0] = {}): Promise<ChatProcess> {
@@ -66,7 +62,7 @@ async function cut(context: BrowserContext, page: Page, proxy: TestProxy): Promi
 }
 
 async function context(width: number, height: number): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport: { width, height } })
+  const ctx = await chromium.context({ viewport: { width, height } })
   cleanups.push(() => ctx.close())
   return ctx
 }

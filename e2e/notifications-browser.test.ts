@@ -10,11 +10,11 @@
  */
 import { join } from 'node:path'
 import { MongoClient, ObjectId } from 'mongodb'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { buildIfChanged } from '../examples/notifications/server/build.js'
 import { type MongoSim, startMongoSim } from '../packages/server/test/mongo-sim/index.js'
-import { CHROMIUM_PATH } from './support/browser.js'
+import { type Chromium, launchChromium } from './support/browser.js'
 import {
   logIn,
   type NotificationsProcess,
@@ -29,24 +29,20 @@ import { openSse } from './support/sse.js'
 const WAIT = { timeout: 20_000 }
 const SHOTS = 'examples/notifications/screenshots'
 
-let browser: Browser
+let chromium: Chromium
 const cleanups: (() => Promise<unknown>)[] = []
 // `next build` once per source change (about 25 s on two cores), here rather than inside
 // the first test, so test times are the app's own.
 beforeAll(() => buildIfChanged(join(import.meta.dirname, '..', 'examples', 'notifications'), () => {}), 180_000)
 beforeAll(async () => {
-  const { chromium } = await import('playwright-core')
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  })
+  chromium = await launchChromium()
 }, 60_000)
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {})
 })
 let sim: MongoSim | undefined
 afterAll(async () => {
-  await browser?.close()
+  await chromium?.close()
   await sim?.close()
 })
 
@@ -57,7 +53,7 @@ async function server(options: Parameters<typeof startNotificationsProcess>[0] =
 }
 
 async function context(width: number, height: number): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport: { width, height } })
+  const ctx = await chromium.context({ viewport: { width, height } })
   cleanups.push(() => ctx.close())
   return ctx
 }
@@ -179,11 +175,9 @@ test('memory: the admin form reaches the targeted user live, and only them; a ro
 
 /** Waits until the hub has `count` open streams. */
 async function waitForConnections(app: NotificationsProcess, count: number): Promise<void> {
-  for (;;) {
-    const health = (await (await fetch(`${app.origin}/api/health`)).json()) as { connections: number }
-    if (health.connections >= count) return
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  const connections = async () =>
+    ((await (await fetch(`${app.origin}/api/health`)).json()) as { connections: number }).connections
+  await expect.poll(connections, WAIT).toBeGreaterThanOrEqual(count)
 }
 
 test('hydration: the server-rendered list never shows empty, is not fetched again, and an insert made before hydration appears once', async () => {

@@ -7,10 +7,10 @@
  * Writes the screenshots shown in examples/social/README.md (`RT_UPDATE_SCREENSHOTS=1`).
  */
 import { MongoClient } from 'mongodb'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
 import { type MongoSim, startMongoSim } from '../packages/server/test/mongo-sim/index.js'
-import { CHROMIUM_PATH } from './support/browser.js'
+import { type Chromium, launchChromium } from './support/browser.js'
 import { saveScreenshot } from './support/screenshots.js'
 import {
   cookieFor,
@@ -25,21 +25,17 @@ import { appEvents, openSse } from './support/sse.js'
 const WAIT = { timeout: 20_000 }
 const POLL = 'seed-poll'
 
-let browser: Browser
+let chromium: Chromium
 let sim: MongoSim | undefined
 const cleanups: (() => Promise<unknown>)[] = []
 beforeAll(async () => {
-  const { chromium } = await import('playwright-core')
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
-  })
+  chromium = await launchChromium()
 }, 60_000)
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {})
 })
 afterAll(async () => {
-  await browser?.close()
+  await chromium?.close()
   await sim?.close()
 })
 
@@ -50,7 +46,7 @@ async function social(env?: Record<string, string>): Promise<SocialProcess> {
 }
 
 async function context(width: number, height: number): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport: { width, height } })
+  const ctx = await chromium.context({ viewport: { width, height } })
   cleanups.push(() => ctx.close())
   return ctx
 }
