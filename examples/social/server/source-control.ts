@@ -37,11 +37,9 @@ export function sourceControl(options: SourceControlOptions): SourceControl {
   let queue: Promise<void> = Promise.resolve()
   let closed = false
 
-  const current = () => hub.stats().sources.find((s) => s.name === name)
-
   function report(): SourceReport {
-    const found = detach === null ? undefined : current()
     const stats = hub.stats()
+    const found = detach === null ? undefined : stats.sources.find((s) => s.name === name)
     return {
       name,
       mode: options.mode,
