@@ -26,6 +26,8 @@ export interface ChaosNodeConfig {
   readonly name: string
   /** Feed the log from this database's `items` change stream. */
   readonly mongo?: { readonly uri: string; readonly db: string }
+  /** A folder for this node's diary (RT_CHAOS_LOG). */
+  readonly diary?: string
   /** The run's process: when it is gone (a timed-out test), this node exits too. */
   readonly parent?: number
 }
@@ -57,11 +59,29 @@ const log: Log =
     ? await redisBus(target, { channel: config.name, capacity: 5_000, ...bounds })
     : await redisLog({ ...target, stream: config.name }, { cache: 5_000, ...bounds })
 
+/** With `diary` set, each node appends what its log told it (entries, gaps) to <diary>/<adapter>.log. */
+const diary = config.diary
+  ? (await import('node:fs')).createWriteStream(`${config.diary}/${config.adapter}.log`, { flags: 'a' })
+  : undefined
+const note = (line: string) => diary?.write(`${Date.now()} ${line}\n`)
+note(`start ${process.pid}`)
+if (diary) {
+  const label = (data: unknown) => {
+    const { src, n } = (data ?? {}) as { src?: string; n?: number }
+    return `${src}:${n}`
+  }
+  log.subscribe(
+    (entry) => note(`entry ${entry.id} ${entry.type} ${label(entry.data)}`),
+    (gap) => note(`gap ${gap.id} ${gap.reason}`),
+  )
+}
+
 const hub = createHub<Record<string, unknown>, { userId: string }>({
   log,
   heartbeatMs: 1_000,
   retryMs: 100,
   maxConnections: 10_000,
+  onError: (error) => note(`error ${String(error)}`),
   authenticate: (req) => {
     const userId = req.headers.get('x-user') ?? req.url.searchParams.get('user')
     return userId === null ? null : { userId }
@@ -126,7 +146,10 @@ const control = createServer(async (req, res) => {
   try {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    reply(200, { id: await hub.publish(JSON.parse(Buffer.concat(chunks).toString('utf8'))) })
+    const input = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    const id = await hub.publish(input)
+    note(`published ${id} app:${input.data?.n}`)
+    reply(200, { id })
   } catch (error) {
     if (isRtError(error)) reply(error.status, { error: { code: error.code, message: error.message } })
     else reply(500, { error: { code: 'internal', message: String(error) } })

@@ -16,6 +16,10 @@ export interface Sent {
   readonly type: string
   readonly topic: string
   readonly to?: readonly string[] | undefined
+  /** With RT_CHAOS_LOG: when its publish or insert returned. */
+  readonly t?: number
+  /** With RT_CHAOS_LOG: the hub it was published through. */
+  readonly via?: string
 }
 
 /** Who a client is and what it asked for. */
@@ -29,7 +33,11 @@ export interface Audience {
  * What a client saw, in order: events by source and number, and resets with the number of
  * publishes and inserts begun when it arrived (it can only excuse the loss of those).
  */
-export type Seen = { readonly src: Source; readonly n: number } | { readonly reset: string; readonly at: number }
+export type Seen = ({ readonly src: Source; readonly n: number } | { readonly reset: string; readonly at: number }) & {
+  /** With RT_CHAOS_LOG: the event's id (a reset's: the client's position after it) and when it arrived. */
+  readonly id?: string | undefined
+  readonly t?: number
+}
 
 /** Totals over every client of a run. */
 export interface Verdict {

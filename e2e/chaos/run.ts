@@ -11,6 +11,7 @@
  * replays the same schedule; the timing of real processes and sockets still varies.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Client, createClient, type Transport } from '@rt/client'
 import { build } from 'esbuild'
@@ -148,6 +149,12 @@ interface Follower {
   client: Client
 }
 
+/**
+ * RT_CHAOS_LOG=<dir>: each run writes <dir>/<seed>/: the hubs' diaries (what their log told
+ * them), and run.json (what was published when, the faults, what each client received).
+ */
+const diaries = process.env.RT_CHAOS_LOG
+
 /** Publishes and inserts begun so far (see `Seen`). */
 let begun = 0
 
@@ -166,12 +173,18 @@ function follow(f: Omit<Follower, 'client'> & { client?: Client }, lastEventId?:
     pollTimeoutMs: 1_000,
   })
   for (const type of TYPES) {
-    client.on(type, (data) => {
+    client.on(type, (data, meta) => {
       const { src, n } = data as { src: 'app' | 'db'; n: number }
-      f.seen.push({ src, n })
+      f.seen.push(diaries ? { src, n, id: meta.id, t: Date.now() } : { src, n })
     })
   }
-  client.on('reset', (info) => f.seen.push({ reset: info.reason, at: begun }))
+  client.on('reset', (info) =>
+    f.seen.push(
+      diaries
+        ? { reset: info.reason, at: begun, id: client.lastEventId, t: Date.now() }
+        : { reset: info.reason, at: begun },
+    ),
+  )
   return client
 }
 
@@ -188,7 +201,13 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
   const maybe: Sent[] = []
   const followers: Follower[] = []
   const started = Date.now()
-  const trace = (line: string) => plan.trace?.(`${((Date.now() - started) / 1_000).toFixed(1)} s: ${line}`)
+  const steps: string[] = []
+  const trace = (line: string) => {
+    steps.push(`${Date.now()} ${line}`)
+    plan.trace?.(`${((Date.now() - started) / 1_000).toFixed(1)} s: ${line}`)
+  }
+  const diary = diaries === undefined ? undefined : join(diaries, String(plan.seed))
+  if (diary !== undefined) await mkdir(diary, { recursive: true })
   try {
     const redis: OwnRedis = await startRedis()
     cleanup.push(() => redis.stop())
@@ -204,7 +223,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
       const forwarder = await startForwarder()
       cleanup.push(() => forwarder.close())
       const mongoFeed = adapter === 'node' ? { mongo: { uri: sim.uri, db: 'chaos' } } : {}
-      const config = { adapter, redisUrl: redis.url, mode: plan.mode, name, parent: process.pid, ...mongoFeed }
+      const config = { adapter, redisUrl: redis.url, mode: plan.mode, name, parent: process.pid, diary, ...mongoFeed }
       hubs.push({ config, forwarder })
     }
     cleanup.push(() => Promise.all(hubs.map(killHub)))
@@ -257,9 +276,11 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
           }),
         })
         await res.body?.cancel()
-        ;(res.status === 200 ? accepted : maybe).push(event)
+        ;(res.status === 200 ? accepted : maybe).push(
+          diaries ? { ...event, t: Date.now(), via: hub.config.adapter } : event,
+        )
       } catch {
-        maybe.push(event)
+        maybe.push(diaries ? { ...event, t: Date.now() } : event)
       }
     }
     const insertDb = async () => {
@@ -276,7 +297,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
           ? { n: event.n, type: 'db', topic: event.topic, to: [...event.to] }
           : { n: event.n, type: 'db', topic: event.topic },
       )
-      accepted.push(event)
+      accepted.push(diaries ? { ...event, t: Date.now() } : event)
     }
     const round = async (count: number) => {
       for (let k = 0; k < count; k++) {
@@ -347,6 +368,11 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosReport> {
 
     const verdict = emptyVerdict()
     for (const f of followers) judge(f.name, f.audience, f.seen, accepted, maybe, verdict)
+    if (diary !== undefined) {
+      const clients = followers.map(({ name, audience, transport, seen }) => ({ name, audience, transport, seen }))
+      const record = { plan: { ...plan, trace: undefined }, verdict, steps, accepted, maybe, clients }
+      await writeFile(join(diary, 'run.json'), JSON.stringify(record, null, 1))
+    }
     const faults = Object.values(byKind).reduce((a, b) => a + b, 0)
     return { ...verdict, seed: plan.seed, mode: plan.mode, published: app + db, faults, byKind }
   } finally {
