@@ -3,6 +3,7 @@ import type { ChangeStreamDocument, Timestamp } from 'mongodb'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { type Fixture, fixture, insertNs, postMap, range, running } from '../../test/mongo-support/fixture.js'
 import { eventually, type MongoTarget, mongoTarget } from '../../test/mongo-support/target.js'
+import { mongoChangeStream } from './change-stream.js'
 import { mongoTokenStore } from './mongo-token-store.js'
 import { type Checkpoint, memoryTokenStore, type TokenStore } from './token-store.js'
 
@@ -136,8 +137,17 @@ describe('mongoChangeStream', () => {
     await eventually(async () => (await f.ns()).length === 3)
     await f.source.stop()
     frozen = false
-    await f.source.start()
-    await running(f.source)
+    // A new process: a new source under the same name (the old one remembers what it logged).
+    const again = mongoChangeStream({
+      collection: f.posts,
+      tokens,
+      name: f.source.name,
+      map: postMap,
+      checkpointMs: 50,
+      maxAwaitTimeMS: 200,
+    })
+    await f.hub.attach(again)
+    await running(again)
     await insertNs(f.posts, [4])
     await eventually(async () => (await f.ns()).length >= 4)
     expect(await f.ns()).toEqual([1, 2, 3, 4])

@@ -324,6 +324,16 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
   let topicsDirty = false
   let savedText: string | null = null
   let lastSaveAt = Number.NEGATIVE_INFINITY
+  /**
+   * What this source has logged past its checkpoint: the token of the last change whose
+   * events were all appended, and how many events of the change being published were. A
+   * change read again after a failed append (the stream reopens at the checkpoint) is
+   * not appended again, even by a log that lost the keys that would have deduplicated it
+   * (a Redis restarted empty: its clients are reset, and the snapshot they refetch holds
+   * the change). Hex tokens only: other tokens fall back on the log's keys.
+   */
+  let logged: string | null = null
+  let partly: { readonly text: string; done: number } | null = null
 
   function remember(topic: string): void {
     if (topics.delete(topic)) {
@@ -348,7 +358,8 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
    */
   function isBehind(token: ResumeToken): boolean {
     const data = token._data
-    return savedText !== null && typeof data === 'string' && isHex(savedText) && isHex(data) && data <= savedText
+    if (typeof data !== 'string' || !isHex(data)) return false
+    return (savedText !== null && isHex(savedText) && data <= savedText) || (logged !== null && data <= logged)
   }
 
   async function save(token: ResumeToken): Promise<void> {
@@ -384,11 +395,16 @@ export function mongoChangeStream<Events extends EventMap = EventMap, TSchema ex
     const mapped = await map(change)
     const events = mapped == null ? [] : Array.isArray(mapped) ? mapped : [mapped as PublishInput<Events>]
     const token = change._id as ResumeToken
-    for (let i = 0; i < events.length; i++) {
+    const text = tokenText(token)
+    const from = partly?.text === text ? partly.done : 0
+    for (let i = from; i < events.length; i++) {
       const event = events[i] as PublishInput<Events>
       await ctx.publish({ ...event, key: await eventKey(name, token, i) })
       remember(event.topic)
+      partly = { text, done: i + 1 }
     }
+    partly = null
+    if (isHex(text) && (logged === null || text > logged)) logged = text
     const at = timers.now()
     if (events.length > 0) status.lastEventAt = at
     const time = changeTime(change)
