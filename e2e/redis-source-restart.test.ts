@@ -77,6 +77,6 @@ test('what the source appended before Redis was lost is not appended again into 
     expect(await stored(log)).toEqual(['3.1', '4.0'])
   } finally {
     await f?.close()
-    await redisBacked.close()
+    await redisBacked.close?.()
   }
 }, 60_000)

@@ -8,7 +8,7 @@ import { isJson, MAX_ACK_BODY, parseAck } from './acks.js'
 import { Connection } from './connection.js'
 import { isRtError, RtError } from './errors.js'
 import { checkHubOptions } from './hub-options.js'
-import { type LogEntry, type LogGap, readLog } from './log.js'
+import { catchUpLog, type LogEntry, type LogGap, readLog } from './log.js'
 import { memoryLog } from './memory-log.js'
 import { countOption, durationOption } from './options.js'
 import { createOriginPolicy } from './origins.js'
@@ -327,6 +327,9 @@ export function createHub<Events extends EventMap = EventMap, Id extends Identit
   async function replay(conn: Connection, afterId: string): Promise<void> {
     let cursor = afterId
     let resumed = false
+    // Before collecting live entries: what the tail tells on its way to the position is not for us.
+    await catchUpLog(log, afterId)
+    if (isClosed(conn)) return
     for (;;) {
       conn.buffer = []
       conn.overflow = false

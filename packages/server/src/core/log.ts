@@ -89,10 +89,13 @@ export interface LogStatus {
  * A delivery log. `memoryLog()` is the embedded default; durable and shared logs
  * (MongoDB, Redis) implement the same contract.
  *
- * The hub relies on three properties:
+ * The hub relies on four properties:
  * - an entry can be read before its listeners are told about it;
  * - listeners are told in log order;
- * - {@link Log.head} includes every entry listeners were already told about.
+ * - {@link Log.head} includes every entry listeners were already told about;
+ * - a read answers only up to what listeners were told, so entries told while it runs
+ *   come after its page. An id past that point fails the read with `unavailable` (a log
+ *   tailed by each node: see {@link Log.catchUp}).
  */
 export interface Log {
   /** Appends and assigns an id; a duplicate `key` returns the existing entry unchanged. */
@@ -108,6 +111,16 @@ export interface Log {
    * from (evicted, unknown, malformed) does not depend on the filter.
    */
   read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead>
+  /**
+   * Resolves once this node's listeners have been told every entry up to `afterId`: at once
+   * when they have, or when the id is not one this log could reach (its read will say why).
+   * For logs that each node tails (Redis, MongoDB), where a client may resume from an id
+   * another node told first. The hub waits here before it collects the live entries of a
+   * resuming stream: the entries the tail tells meanwhile are at or before the position and
+   * must not be collected. Bounded by the log's own limit; never rejects. Logs whose
+   * listeners are told as entries are appended (the in-memory log) leave it out.
+   */
+  catchUp?(afterId: string): Promise<void>
   /** The id of the newest entry (or of the log's origin when empty). */
   head(): string
   /**
@@ -135,6 +148,12 @@ export interface Log {
 export function readLog(log: Log, afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
   if (hasControlChars(afterId)) return Promise.resolve({ ok: false, reason: 'malformed' })
   return log.read(afterId, limit, filter)
+}
+
+/** {@link Log.catchUp} on behalf of a client, for the ids {@link readLog} would pass on. */
+export async function catchUpLog(log: Log, afterId: string): Promise<void> {
+  if (log.catchUp === undefined || hasControlChars(afterId)) return
+  await log.catchUp(afterId).catch(() => {})
 }
 
 /** Whether an entry is for this user: it names no recipients (`to`), or names this one. */

@@ -5,7 +5,7 @@
 
 import type { PollAnswer, PollEvent } from '@rt/protocol'
 import type { Connection } from './connection.js'
-import { type Log, type LogEntry, readLog } from './log.js'
+import { catchUpLog, type Log, type LogEntry, readLog } from './log.js'
 
 /** Entries one poll answer carries at most; a client with more to catch up polls again at once. */
 const POLL_PAGE = 500
@@ -61,6 +61,9 @@ export async function longPoll(
 ): Promise<PollAnswer> {
   try {
     if (lastEventId === null) return { events: [], lastEventId: deps.log.head(), reset: false }
+    // Before collecting live entries: what the tail tells on its way to the position is not for us.
+    await catchUpLog(deps.log, lastEventId)
+    if (conn.state === 'closed') return { events: [], lastEventId, reset: false }
     conn.state = 'polling'
     conn.buffer = []
     deps.index(conn)

@@ -149,7 +149,7 @@ describe('mongoLog', () => {
     expect(expected.map(([id]) => seqOf(id as string))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
   })
 
-  test('a read past this node’s tail waits for it, so replay and live delivery cannot overlap', async () => {
+  test('a read past this node’s tail is refused; catchUp waits for the tail, so replay and live delivery cannot overlap', async () => {
     const db = await freshDb()
     const writer = await open({ db })
     const slow = await open({ db, pollMs: 60_000 })
@@ -157,6 +157,10 @@ describe('mongoLog', () => {
     await writer.append({ type: 'm', topic: 't', data: 1 })
     const second = await writer.append({ type: 'm', topic: 't', data: 2 })
     await writer.append({ type: 'm', topic: 't', data: 3 })
+    // Answering now would let the tail tell 1 and 2 to a reader positioned after 2.
+    await expect(slow.read(second.id, 10)).rejects.toMatchObject({ code: 'unavailable', status: 503 })
+    await slow.catchUp?.(second.id)
+    expect(told.map((e) => e.data).slice(0, 2)).toEqual([1, 2])
     const page = await slow.read(second.id, 10)
     expect(page.ok && page.entries.map((e) => e.data)).toEqual([3])
     expect(told.map((e) => e.data)).toEqual([1, 2, 3])

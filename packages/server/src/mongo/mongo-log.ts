@@ -329,16 +329,26 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
       }
     },
 
+    /** An id issued by a node whose tail is ahead of ours: wait for our tail, bounded. */
+    async catchUp(afterId: string): Promise<void> {
+      const match = ID.exec(afterId)
+      if (match === null || match[1] !== epoch || Number(match[2]) <= head) return
+      const counter = await meta.findOne({ _id: META_ID }).catch(() => null)
+      if (counter === null || Number(match[2]) > counter.seq) return
+      await reach(Number(match[2])).catch(() => {})
+    },
+
     async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
       const match = ID.exec(afterId)
       if (match === null) return { ok: false, reason: 'malformed' }
       if (match[1] !== epoch) return { ok: false, reason: 'unknown' }
       let after = Number(match[2])
       if (after > head) {
-        // Possibly issued by a node whose tail is ahead of ours.
+        // Past what our listeners were told: answering would let the tail tell the caller
+        // entries at or before its position. `catchUp` waits for the tail first.
         const counter = await meta.findOne({ _id: META_ID })
         if (counter === null || after > counter.seq) return { ok: false, reason: 'unknown' }
-        await reach(after)
+        throw new RtError('unavailable', 'mongoLog: this node is behind the log', { status: 503, retryAfter: 1 })
       }
       const end = head
       if (filter !== undefined) return topics.read(after, end, limit, filter)

@@ -257,10 +257,11 @@ describe('redisLog', () => {
     const [a, b] = [await open(stream), await open(stream)]
     const seenB = watch(b)
     const [x] = await fill(a, 1)
-    // Possibly before b's tail has it: b waits for its tail instead of calling the id unknown.
+    // Possibly before b's tail has it: catchUp waits for b's tail; the id is not unknown.
+    await b.catchUp?.(x?.id as string)
+    expect(seenB.told.map((e) => e.id)).toEqual([x?.id])
     const page = ok(await b.read(x?.id as string, 10))
     expect(page.entries).toEqual([])
-    await seenB.until(() => seenB.told.length === 1)
     expect(b.head()).toBe(x?.id)
   })
 
@@ -288,6 +289,25 @@ describe('redisLog', () => {
     const [fresh] = await fill(b, 1)
     await seenA.until(() => seenA.told.some((e) => e.id === fresh?.id))
     expect(fresh?.id.startsWith(`${epochOf(a)}.`)).toBe(true)
+  })
+
+  test('a node that had told nothing when the stream was replaced notices from the entries themselves', async () => {
+    // Its tail is at 0-0, so the new stream's ids all look new to it: only each entry's
+    // epoch tells it that they belong to another stream.
+    const stream = freshStream()
+    const a = await open(stream)
+    const seenA = watch(a)
+    await dropKeys(stream)
+    const b = await open(stream)
+    const [x] = await fill(b, 1, { data: 'x' })
+    await seenA.until(() => seenA.told.length + seenA.gaps.length > 0)
+    const [y] = await fill(b, 1, { data: 'y' })
+    await seenA.until(() => seenA.told.some((e) => e.data === 'y'))
+    expect(seenA.gaps).toHaveLength(1)
+    expect(epochOf(a)).toBe(epochOf(b))
+    // Whatever it told carries the new stream's ids: x (unless the gap covered it), then y.
+    const ids = seenA.told.map((e) => e.id)
+    expect([[y?.id], [x?.id, y?.id]]).toContainEqual(ids)
   })
 
   test('options are checked; a client passed in stays open after close', async () => {

@@ -38,7 +38,11 @@ export interface RedisLogOptions {
    * @default 10_000
    */
   publishTimeoutMs?: number
-  /** How long a resume waits for this node's tail to reach an id another node delivered. @default 5_000 */
+  /**
+   * How long a resume waits (`catchUp`) for this node's tail to reach an id another node
+   * delivered; a resume still ahead of the tail then fails with `unavailable` and the client
+   * retries. @default 5_000
+   */
   catchUpMs?: number
 }
 
@@ -79,7 +83,9 @@ end`
 }
 
 // The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
-// a counter. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
+// a counter. Each entry also carries its epoch (field e): a node whose tail is at 0-0 when
+// the stream is replaced takes every id of the new one for new, and only the entries' epoch
+// tells it they belong to another stream. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
 // Each topic has a stream of its own holding a copy of its entries under the same ids
 // (<stream>:s:<topic>), trimmed below the stream's first entry when the topic is appended
 // to, so a filtered read is one XRANGE per topic; meta's topicsFrom is the first seq these
@@ -106,7 +112,7 @@ if ms < floor then ms = floor end
 local msText = string.format('%.0f', ms)
 redis.call('HSET', KEYS[2], 'ms', msText)
 local id = msText .. '-' .. string.format('%.0f', seq)
-local fields = {'t', ARGV[5], 'p', ARGV[6], 'd', ARGV[7]}
+local fields = {'t', ARGV[5], 'p', ARGV[6], 'd', ARGV[7], 'e', epoch}
 if ARGV[8] ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = ARGV[8] end
 if key ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = key end
 if ARGV[3] ~= '0' then
@@ -303,6 +309,12 @@ export async function redisLog(
   let gaps = 0
   let closed = false
 
+  /** The epoch an entry was appended under; entries of code from before it carry none. */
+  function epochOf(fields: readonly string[]): string | undefined {
+    for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'e') return fields[i + 1]
+    return undefined
+  }
+
   function toEntry(id: string, fields: readonly string[]): LogEntry {
     let type = ''
     let topic = ''
@@ -381,8 +393,10 @@ export async function redisLog(
         if (entries.length === 0) await settle(false)
         for (const [id, fields] of entries) {
           const seq = position(id).seq
-          // Not after what we told: the stream was deleted or replaced under us.
-          if (seq <= ring.last) {
+          // Not after what we told, or appended under another epoch: the stream was deleted
+          // or replaced under us.
+          const other = epochOf(fields)
+          if (seq <= ring.last || (other !== undefined && other !== epoch)) {
             if (!(await settle(false))) cursor = id
             break
           }
@@ -516,15 +530,16 @@ export async function redisLog(
       })
     },
 
+    /** An id another node told before this node's tail got there: wait for the tail, bounded. */
+    async catchUp(afterId: string): Promise<void> {
+      const after = parse(afterId)
+      if (typeof after === 'string' || after.seq <= ring.last) return
+      const from = epoch
+      await progress.until(() => epoch !== from || ring.last >= after.seq, catchUpMs)
+    },
+
     async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {
-      let after = parse(afterId)
-      if (typeof after !== 'string' && after.seq > ring.last) {
-        // An id another node delivered before this node's tail got there.
-        const want = after.seq
-        const from = epoch
-        await progress.until(() => epoch !== from || ring.last >= want, catchUpMs)
-        after = parse(afterId)
-      }
+      const after = parse(afterId)
       if (typeof after === 'string') return { ok: false, reason: after }
       if (after.seq >= ring.base && after.seq <= ring.last) {
         const held = ring.get(after.seq)
@@ -539,7 +554,9 @@ export async function redisLog(
         }
       }
       // As the read starts: a read is bounded by what listeners were told, so one begun
-      // behind the position would answer a cursor behind it (old entries sent again).
+      // behind the position would answer a cursor behind it (old entries sent again). The
+      // caller waits in catchUp first; a position still ahead of the tail is refused below
+      // (after Redis has said whether it exists at all: a forged one is `unknown`).
       const behind = after.seq > ring.last
       const at = epoch
       const page = filter === undefined ? await readStored(after, limit) : await readTopics(after, limit, filter)
