@@ -15,6 +15,7 @@ import {
 } from '../index.js'
 import { boundedWrites } from './bounded-writes.js'
 import { connect, durationMs, positiveInt, type RedisLike, type RedisTarget, randomId, unavailable } from './client.js'
+import { type GroupReplies, groupCommit } from './group-commit.js'
 import { Progress, Ring } from './ring.js'
 import { ensureEpoch, ROTATE_EPOCH, Script, SERVER_MS } from './script.js'
 
@@ -58,6 +59,16 @@ interface Position {
   readonly text: string
 }
 
+/** An append waiting for its group: the event, and its part of the script's arguments. */
+interface PendingAppend {
+  readonly input: LogAppend
+  readonly args: readonly string[]
+}
+
+/** Entries one script call appends at most, and their bytes (data, key, targets). */
+const GROUP_ENTRIES = 128
+const GROUP_BYTES = 1 << 20
+
 /** How far behind a filtered read may be to be answered by scanning this node's cache. */
 const RING_SCAN = 2_000
 const DIGITS = /^\d{1,15}$/
@@ -85,68 +96,109 @@ end`
 // The entry's stream id is <ms>-<seq>: ms from the Redis clock (never going back), seq from
 // a counter. Each entry also carries its epoch (field e): a node whose tail is at 0-0 when
 // the stream is replaced takes every id of the new one for new, and only the entries' epoch
-// tells it they belong to another stream. MAXLEN/MINID trim the stream; dedupe keys of trimmed entries are forgotten.
+// tells it they belong to another stream. MAXLEN/MINID trim the stream; dedupe keys of
+// trimmed entries are forgotten.
 // Each topic has a stream of its own holding a copy of its entries under the same ids
 // (<stream>:s:<topic>), trimmed below the stream's first entry when the topic is appended
 // to, so a filtered read is one XRANGE per topic; meta's topicsFrom is the first seq these
 // copies cover (entries before it were appended by a release that kept no copies).
 // <stream>:topics holds each topic's newest seq, so a topic with nothing left in the stream
 // is dropped entirely (with the sorted set earlier code kept for it, <stream>:t:<topic>).
-// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topic stream, topics
-// ARGV: candidate epoch, key or '', maxLen or '0', maxAgeMs or '0', type, topic, data, to or '',
-//       topic stream prefix, earlier code's topic index prefix
-const APPEND = new Script(`${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[6]', 'ARGV[9]')}
-local key = ARGV[2]
-if key ~= '' then
-  local id = redis.call('HGET', KEYS[3], key)
-  if id then
-    local found = redis.call('XRANGE', KEYS[1], id, id)
-    if found[1] then return {epoch, id, '1', found[1][2]} end
-  end
+//
+// One call appends a group of entries, in order, each as if appended alone (a key appended
+// earlier in the same group is a duplicate too); the clean-up of trimmed keys and topics
+// runs once at the end. Every check that can refuse runs before the first write, so the
+// group is applied whole or not at all (Redis runs a script without interleaving, but
+// keeps what it wrote before an error): an entry whose topic stream holds another type is
+// answered '2' and not appended, a helper key of another type fails the whole call.
+// KEYS: stream, meta, keys (hash key -> id), keyseq (zset key by seq), topics, then the
+//       group's topic streams, each once
+// ARGV: candidate epoch, maxLen or '0', maxAgeMs or '0', topic stream prefix, earlier code's
+//       topic index prefix, then per entry: key or '', type, topic, data, to or '', index in
+//       KEYS of its topic stream
+// Returns per entry {epoch, id, '0'}, {epoch, id, '1', fields} for a duplicate, {epoch, '', '2'}.
+const APPEND = new Script(`
+local kinds = {'stream', 'hash', 'hash', 'zset', 'zset'}
+for i = 1, 5 do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if kind ~= 'none' and kind ~= kinds[i] then return redis.error_reply('WRONGTYPE a key of the log holds another type') end
 end
-local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-redis.call('HSETNX', KEYS[2], 'topicsFrom', seq)
+${ensureEpoch('KEYS[2]')}${dropStaleCopies('KEYS[5]', 'ARGV[4]')}
+local usable = {}
+for i = 6, #KEYS do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  usable[i] = kind == 'none' or kind == 'stream'
+end
 ${SERVER_MS}
 local floor = tonumber(redis.call('HGET', KEYS[2], 'ms') or '0')
 if ms < floor then ms = floor end
 local msText = string.format('%.0f', ms)
-redis.call('HSET', KEYS[2], 'ms', msText)
-local id = msText .. '-' .. string.format('%.0f', seq)
-local fields = {'t', ARGV[5], 'p', ARGV[6], 'd', ARGV[7], 'e', epoch}
-if ARGV[8] ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = ARGV[8] end
-if key ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = key end
-if ARGV[3] ~= '0' then
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], id, unpack(fields))
-else
-  redis.call('XADD', KEYS[1], id, unpack(fields))
+local seq = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
+local appended = 0
+local replies = {}
+for at = 6, #ARGV, 6 do
+  local key = ARGV[at]
+  local slot = tonumber(ARGV[at + 5])
+  local reply
+  if not usable[slot] then
+    reply = {epoch, '', '2'}
+  elseif key ~= '' then
+    local id = redis.call('HGET', KEYS[3], key)
+    if id then
+      local found = redis.call('XRANGE', KEYS[1], id, id)
+      if found[1] then reply = {epoch, id, '1', found[1][2]} end
+    end
+  end
+  if not reply then
+    seq = seq + 1
+    appended = appended + 1
+    if appended == 1 then redis.call('HSETNX', KEYS[2], 'topicsFrom', seq) end
+    local id = msText .. '-' .. string.format('%.0f', seq)
+    local fields = {'t', ARGV[at + 1], 'p', ARGV[at + 2], 'd', ARGV[at + 3], 'e', epoch}
+    if ARGV[at + 4] ~= '' then fields[#fields + 1] = 'u'; fields[#fields + 1] = ARGV[at + 4] end
+    if key ~= '' then fields[#fields + 1] = 'k'; fields[#fields + 1] = key end
+    if ARGV[2] ~= '0' then
+      redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], id, unpack(fields))
+    else
+      redis.call('XADD', KEYS[1], id, unpack(fields))
+    end
+    if ARGV[3] ~= '0' then
+      redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[3])))
+    end
+    if key ~= '' then
+      redis.call('HSET', KEYS[3], key, id)
+      redis.call('ZADD', KEYS[4], seq, key)
+    end
+    local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+    local firstId = id
+    if first then firstId = first[1] end
+    redis.call('XADD', KEYS[slot], 'MINID', firstId, id, unpack(fields))
+    redis.call('ZADD', KEYS[5], seq, ARGV[at + 2])
+    reply = {epoch, id, '0'}
+  end
+  replies[#replies + 1] = reply
 end
-if ARGV[4] ~= '0' then
-  redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[4])))
-end
-if key ~= '' then
-  redis.call('HSET', KEYS[3], key, id)
-  redis.call('ZADD', KEYS[4], seq, key)
-end
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-local firstId = id
+if appended == 0 then return replies end
+redis.call('HSET', KEYS[2], 'seq', string.format('%.0f', seq), 'ms', msText)
 local firstSeq = seq
-if first then
-  firstId = first[1]
-  firstSeq = tonumber(string.match(firstId, '-(%d+)$'))
-end
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if first then firstSeq = tonumber(string.match(first[1], '-(%d+)$')) end
 local below = '(' .. string.format('%.0f', firstSeq)
-local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-if oldest[2] and tonumber(oldest[2]) < firstSeq then
+-- As much clean-up as the entries appended one at a time would have done.
+for _ = 1, appended do
+  local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if not (oldest[2] and tonumber(oldest[2]) < firstSeq) then break end
   local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', below, 'LIMIT', 0, 500)
   redis.call('HDEL', KEYS[3], unpack(gone))
   redis.call('ZREM', KEYS[4], unpack(gone))
 end
-redis.call('XADD', KEYS[5], 'MINID', firstId, id, unpack(fields))
-redis.call('ZADD', KEYS[6], seq, ARGV[6])
-local dead = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', below, 'LIMIT', 0, 100)
-for _, topic in ipairs(dead) do redis.call('DEL', ARGV[9] .. topic, ARGV[10] .. topic) end
-if dead[1] then redis.call('ZREM', KEYS[6], unpack(dead)) end
-return {epoch, id, '0'}`)
+for _ = 1, appended do
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', below, 'LIMIT', 0, 100)
+  if not dead[1] then break end
+  for _, topic in ipairs(dead) do redis.call('DEL', ARGV[4] .. topic, ARGV[5] .. topic) end
+  redis.call('ZREM', KEYS[5], unpack(dead))
+end
+return replies`)
 
 // Everything needed to judge a resume position, in one atomic look. KEYS: stream, meta.
 // ARGV: position, count.
@@ -262,6 +314,11 @@ function xreadEntries(reply: unknown): RawEntry[] {
  * same id, into a stream per topic, so a filtered read is one `XRANGE` per topic and costs
  * what that reader may see, not the whole stream. (Retained entries are stored twice.)
  *
+ * Appends commit in groups: those made in the same tick, or while the previous group is on
+ * its way, go to Redis as one script call (up to 128 entries and 1 MiB), each appended as it
+ * would be alone and each resolving or failing on its own. A group is applied whole or not
+ * at all. While Redis is not ready, appends wait one by one (`maxPending`, `publishTimeoutMs`).
+ *
  * The stream belongs to rt: do not `XADD` to it by other means. Its helper keys are
  * `<stream>:meta`, `<stream>:keys`, `<stream>:keyseq`, `<stream>:topics` and one
  * `<stream>:s:<topic>` per topic. Code from before these topic streams kept a sorted set
@@ -292,11 +349,12 @@ export async function redisLog(
   const publishTimeoutMs = durationMs(who, 'publishTimeoutMs', options.publishTimeoutMs, 10_000)
   const catchUpMs = durationMs(who, 'catchUpMs', options.catchUpMs, 5_000)
   const metaKey = `${stream}:meta`
-  const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`]
   const topicPrefix = `${stream}:s:`
   /** The sorted sets earlier code kept per topic; deleted with their topic. */
   const legacyPrefix = `${stream}:t:`
   const topicsKey = `${stream}:topics`
+  /** The helper keys every append touches, before its topic streams. */
+  const keys = [stream, metaKey, `${stream}:keys`, `${stream}:keyseq`, topicsKey]
 
   const conns = await connect(target, who)
   const writes = boundedWrites(who, () => conns.client.isReady, maxPending, publishTimeoutMs)
@@ -491,29 +549,30 @@ export async function redisLog(
     return { ok: true, entries, more: entries.length === limit && lastSeq < told }
   }
 
-  await settle(true)
-  const reader = await conns.dedicated()
-  void tail(reader)
-
-  return {
-    async append(input: LogAppend): Promise<LogEntry> {
-      if (closed) throw new RtError('hub_closed', `${who}: closed`)
-      return writes.run(async (signal) => {
-        const args = [
-          randomId(),
-          input.key ?? '',
-          String(maxLen),
-          String(maxAgeMs),
-          input.type,
-          input.topic,
-          JSON.stringify(input.data),
-          input.to === undefined ? '' : JSON.stringify(input.to),
-        ]
-        args.push(topicPrefix, legacyPrefix)
-        const appendKeys = [...keys, topicPrefix + input.topic, topicsKey]
-        const reply = (await APPEND.run(conns.client, appendKeys, args, signal)) as [string, string, string, string[]?]
-        const [e, id, duplicate, fields] = reply
-        if (duplicate === '1' && fields !== undefined) {
+  /** Appends `group` with one script call; each entry's reply or error, in order. */
+  function appendGroup(group: readonly PendingAppend[], signal?: AbortSignal): Promise<GroupReplies<LogEntry>> {
+    const topicKeys: string[] = []
+    const slots = new Map<string, string>()
+    const args = [randomId(), String(maxLen), String(maxAgeMs), topicPrefix, legacyPrefix]
+    for (const { input, args: own } of group) {
+      let slot = slots.get(input.topic)
+      if (slot === undefined) {
+        topicKeys.push(topicPrefix + input.topic)
+        slot = String(keys.length + topicKeys.length)
+        slots.set(input.topic, slot)
+      }
+      args.push(...own, slot)
+    }
+    // Issued before the first await, so groups reach Redis in the order they were taken.
+    const sent = APPEND.run(conns.client, [...keys, ...topicKeys], args, signal)
+    return sent.then((reply) => {
+      const replies = reply as [string, string, string, string[]?][]
+      return group.map(({ input }, i) => {
+        const [e, id, outcome, fields] = replies[i] ?? []
+        if (e === undefined || id === undefined) return unavailable(who, undefined, 'Redis answered the append oddly')
+        if (outcome === '2')
+          return unavailable(who, undefined, 'Redis refused the append: a key of the log holds another type')
+        if (outcome === '1' && fields !== undefined) {
           return e === epoch
             ? (ring.get(position(id).seq) ?? toEntry(id, fields))
             : { ...toEntry(id, fields), id: `${e}.${id}` }
@@ -527,6 +586,42 @@ export async function redisLog(
           ts: position(id).ms,
           key: input.key,
         }
+      })
+    })
+  }
+  const group = groupCommit<PendingAppend, LogEntry>(
+    // Redis went away since these were queued: they wait no longer than a lone append.
+    (items) => appendGroup(items, conns.client.isReady ? undefined : AbortSignal.timeout(publishTimeoutMs)),
+    GROUP_ENTRIES,
+    GROUP_BYTES,
+  )
+
+  await settle(true)
+  const reader = await conns.dedicated()
+  void tail(reader)
+
+  return {
+    async append(input: LogAppend): Promise<LogEntry> {
+      if (closed) throw new RtError('hub_closed', `${who}: closed`)
+      const pending: PendingAppend = {
+        input,
+        args: [
+          input.key ?? '',
+          input.type,
+          input.topic,
+          JSON.stringify(input.data),
+          input.to === undefined ? '' : JSON.stringify(input.to),
+        ],
+      }
+      const size = pending.args.reduce((sum, arg) => sum + arg.length, 0)
+      return writes.run(async (signal) => {
+        // Redis is up: with whatever else arrives now. Otherwise alone, after what is
+        // queued, with its own timeout.
+        if (signal === undefined) return group.add(pending, size)
+        group.flush()
+        const [reply] = await appendGroup([pending], signal)
+        if (reply instanceof Error) throw reply
+        return reply as LogEntry
       })
     },
 
