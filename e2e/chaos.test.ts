@@ -8,6 +8,7 @@
  * RT_CHAOS_MINUTES (default 5), alternating redisLog and redisBus. RT_CHAOS_SEED=<n>
  * (with RT_CHAOS_MODE=log|bus) replays a seed's schedule once, in the same kind of run
  * (short in the suite, long under `npm run test:chaos`); the failure message says how.
+ * RT_CHAOS_LOG=<dir> keeps each run's diary in <dir>/<seed>/ (see e2e/chaos/run.ts).
  */
 import { expect, test } from 'vitest'
 import { type ChaosReport, FAULTS, runChaos, summary } from './chaos/run.js'
