@@ -8,9 +8,8 @@
  */
 import { createHub, type Hub } from '@rt/server'
 import { type RedisLike, redisLog } from '@rt/server/redis'
-import { createClient } from 'redis'
 import { afterEach, expect, test } from 'vitest'
-import { dropKeys, REDIS_URL } from '../packages/server/test/redis-support.js'
+import { dropKeys, interceptCommands, redisClient } from '../packages/server/test/redis-support.js'
 import { testName } from './fixtures/redis-harness.js'
 import { serveHub } from './support/servers.js'
 import { openSse } from './support/sse.js'
@@ -25,31 +24,10 @@ afterEach(async () => {
  * while the tail is let go: `hold()` stops the tail before its next read.
  */
 async function heldTail() {
-  const base = createClient({ url: REDIS_URL })
-  base.on('error', () => {})
-  await base.connect()
+  const base = await redisClient()
   let open: Promise<void> = Promise.resolve()
   let letGo = () => {}
-  const gated = (conn: RedisLike): RedisLike =>
-    new Proxy(conn, {
-      get(target, property) {
-        if (property === 'sendCommand') {
-          return async (args: string[], options?: unknown) => {
-            if (args[0] === 'XREAD') await open
-            return target.sendCommand(args, options as never)
-          }
-        }
-        const value = Reflect.get(target, property, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-  const client = new Proxy(base as unknown as RedisLike, {
-    get(target, property) {
-      if (property === 'duplicate') return () => gated(target.duplicate())
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
+  const client = interceptCommands(base as unknown as RedisLike, (args) => (args[0] === 'XREAD' ? open : undefined))
   return {
     client,
     hold() {

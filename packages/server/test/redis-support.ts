@@ -3,6 +3,7 @@
  * prefix per test so parallel files never collide, and cleanup of those keys.
  */
 import { createClient } from 'redis'
+import type { RedisLike } from '../src/redis/client.js'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -37,4 +38,29 @@ export async function redisClient(url = REDIS_URL) {
   client.on('error', () => {})
   await client.connect()
   return client
+}
+
+/**
+ * `client`, and every connection duplicated from it (redisLog's tail), calling `before` with
+ * each command's arguments first: when it returns a promise, the command waits for it. A
+ * test holds the commands it picks (a read, the tail's XREAD) until it lets them go.
+ */
+export function interceptCommands(
+  client: RedisLike,
+  before: (args: readonly string[]) => Promise<void> | undefined,
+): RedisLike {
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'sendCommand') {
+        return async (args: string[], options?: { abortSignal?: AbortSignal }) => {
+          const held = before(args)
+          if (held !== undefined) await held
+          return target.sendCommand(args, options)
+        }
+      }
+      if (property === 'duplicate') return () => interceptCommands(target.duplicate(), before)
+      const value = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }

@@ -332,10 +332,11 @@ export async function mongoLog(options: MongoLogOptions): Promise<Log> {
     /** An id issued by a node whose tail is ahead of ours: wait for our tail, bounded. */
     async catchUp(afterId: string): Promise<void> {
       const match = ID.exec(afterId)
-      if (match === null || match[1] !== epoch || Number(match[2]) <= head) return
+      const after = match === null || match[1] !== epoch ? 0 : Number(match[2])
+      if (after <= head) return
       const counter = await meta.findOne({ _id: META_ID }).catch(() => null)
-      if (counter === null || Number(match[2]) > counter.seq) return
-      await reach(Number(match[2])).catch(() => {})
+      if (counter === null || after > counter.seq) return
+      await reach(after).catch(() => {})
     },
 
     async read(afterId: string, limit: number, filter?: LogFilter): Promise<LogRead> {

@@ -9,7 +9,7 @@ import {
   ok,
   watch,
 } from '../../test/log-support.js'
-import { dropKeys, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
+import { dropKeys, interceptCommands, REDIS_URL, redisClient, testPrefix } from '../../test/redis-support.js'
 import { isRtError } from '../core/errors.js'
 import type { Log } from '../core/log.js'
 import { memoryLog } from '../core/memory-log.js'
@@ -414,23 +414,13 @@ describe('a read that starts while this node is behind the stream', () => {
     let gate: Promise<void> | undefined
     let open = () => {}
     let onHeld = () => {}
-    const wrapped = new Proxy(client, {
-      get(target, prop) {
-        if (prop === 'sendCommand') {
-          return async (args: readonly string[], options?: { abortSignal?: AbortSignal }) => {
-            if (gate !== undefined && args.length === 12 && (args[0] === 'EVALSHA' || args[0] === 'EVAL')) {
-              const wait = gate
-              gate = undefined
-              onHeld()
-              await wait
-            }
-            return target.sendCommand(args as string[], options)
-          }
-        }
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    }) as unknown as RedisLike
+    const wrapped = interceptCommands(client as unknown as RedisLike, (args) => {
+      if (gate === undefined || args.length !== 12 || (args[0] !== 'EVALSHA' && args[0] !== 'EVAL')) return undefined
+      const wait = gate
+      gate = undefined
+      onHeld()
+      return wait
+    })
     return {
       wrapped,
       /** Holds the next read; resolves once one is held. */
